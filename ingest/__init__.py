@@ -1,0 +1,1 @@
+"""Ingest agency extracts from the landing folder into the DuckDB ``raw`` schema."""

@@ -1,0 +1,436 @@
+"""Load the landing folder into the warehouse's ``raw`` schema, one file at a time.
+
+Every file seen gets one row in ``raw.load_log``.  A file loads in its own
+transaction: either all of its rows and its ledger row land, or none of its rows
+do and the ledger says why (``rejected``, with file, row and column).  Other
+files and feeds carry on; nothing loaded before is touched, except that a
+corrected file for the same feed, period and scope marks the earlier load
+``superseded`` (its rows stay in the raw table as history).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from ingest.config import SAMPLE_MARKER, Settings, warn_if_demo_key_on_real_data
+from ingest.errors import IngestError
+from ingest.feeds import FEEDS, Feed
+from ingest.pseudonymise import register as register_pseudonymiser
+from ingest.readers import quote_ident, sql_literal, staged_file
+from ingest.schema import LOAD_METADATA, ensure_schema
+from ingest.validate import build_rules, check_rules, check_unique, typed_expr
+
+log = logging.getLogger("csp.ingest")
+
+REFERENCE = Path(__file__).parent / "reference"
+ALL_AREAS = "all"
+
+
+@dataclass
+class FileResult:
+    feed: str | None
+    file_name: str
+    status: str  # loaded | duplicate | superseded | rejected | unchanged
+    rows_loaded: int = 0
+    rows_outside_area: int = 0
+    period_start: date | None = None
+    period_end: date | None = None
+    error: str | None = None
+    load_id: int | None = None
+    notes: str | None = None
+
+
+def local_authorities() -> dict[str, str]:
+    """Local authority code -> name (England and Wales)."""
+    with (REFERENCE / "local_authorities.csv").open(encoding="utf-8") as fh:
+        return {row["area_code"]: row["area_name"] for row in csv.DictReader(fh)}
+
+
+def resolve_area(area: str) -> tuple[str, str] | None:
+    """``CSP_AREA`` (a code or a name) -> (code, name); None means every area."""
+    if area.strip().lower() == ALL_AREAS:
+        return None
+    areas = local_authorities()
+    if area in areas:
+        return area, areas[area]
+    for code, name in areas.items():
+        if name.lower() == area.strip().lower():
+            return code, name
+    raise ValueError(
+        f"CSP_AREA={area!r} is not a local authority code or name known to"
+        f" ingest/reference/local_authorities.csv (or 'all')"
+    )
+
+
+def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    Path(settings.warehouse).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.warehouse))
+    ensure_schema(con)
+    register_pseudonymiser(con, settings.effective_key)
+    return con
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _is_hidden(path: Path, landing: Path) -> bool:
+    return any(part.startswith((".", "~$")) for part in path.relative_to(landing).parts)
+
+
+def discover(landing: Path) -> tuple[dict[str, list[Path]], list[Path]]:
+    """Files per feed folder, and files no feed owns (hidden files are ignored)."""
+    owned: dict[str, list[Path]] = {name: [] for name in FEEDS}
+    unowned: list[Path] = []
+    if not landing.exists():
+        return owned, unowned
+    for path in sorted(p for p in landing.rglob("*") if p.is_file()):
+        if _is_hidden(path, landing):
+            continue
+        rel = path.relative_to(landing)
+        if len(rel.parts) > 1 and rel.parts[0] in owned:
+            owned[rel.parts[0]].append(path)
+        else:
+            unowned.append(path)
+    for files in owned.values():
+        # oldest delivery first, so that a correction supersedes what it corrects
+        files.sort(key=lambda p: (p.stat().st_mtime, p.name))
+    return owned, unowned
+
+
+class Loader:
+    """Loads files into one open warehouse connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+        self.con = con
+        self.settings = settings
+        self.landing = Path(settings.landing)
+        self.area = resolve_area(settings.area_code)
+        self.today = date.today()
+
+    # -- ledger -------------------------------------------------------------------
+    def _display(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.landing).as_posix()
+        except ValueError:
+            return str(path)
+
+    def _ledger(self, result: FileResult, sha: str, path: Path, **extra) -> int:
+        load_id = (
+            result.load_id or self.con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
+        )
+        stat = path.stat()
+        self.con.execute(
+            """
+            insert into raw.load_log (load_id, feed, file_name, sha256, size_bytes, received_at,
+                loaded_at, rows_read, rows_loaded, rows_outside_area, period_start, period_end,
+                scope, status, error, notes)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                load_id,
+                result.feed,
+                result.file_name,
+                sha,
+                stat.st_size,
+                datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None),
+                extra.get("loaded_at") or datetime.now(UTC).replace(tzinfo=None),
+                extra.get("rows_read"),
+                result.rows_loaded,
+                result.rows_outside_area,
+                result.period_start,
+                result.period_end,
+                extra.get("scope"),
+                result.status,
+                result.error,
+                result.notes,
+            ],
+        )
+        result.load_id = load_id
+        return load_id
+
+    def _previous(self, sha: str) -> list[tuple]:
+        return self.con.execute(
+            "select load_id, file_name, status from raw.load_log where sha256 = ? order by load_id",
+            [sha],
+        ).fetchall()
+
+    # -- files --------------------------------------------------------------------
+    def record_unowned(self, path: Path) -> FileResult:
+        display = self._display(path)
+        sha = sha256_file(path)
+        if any(prev[1] == display for prev in self._previous(sha)):
+            return FileResult(None, display, "unchanged")
+        folder = (
+            path.relative_to(self.landing).parts[0]
+            if len(path.relative_to(self.landing).parts) > 1
+            else None
+        )
+        where = f"folder '{folder}'" if folder else "the top of the landing folder"
+        error = str(
+            IngestError(
+                display,
+                f"no feed owns {where}; put it in one of: {', '.join(FEEDS)}",
+            )
+        )
+        result = FileResult(None, display, "rejected", error=error)
+        self._ledger(result, sha, path)
+        log.error(error)
+        return result
+
+    def load(self, feed: Feed, path: Path) -> FileResult:
+        display = self._display(path)
+        sha = sha256_file(path)
+        previous = self._previous(sha)
+        if any(prev[1] == display for prev in previous):
+            return FileResult(feed.name, display, "unchanged")
+        earlier = [prev for prev in previous if prev[2] in ("loaded", "superseded")]
+        if earlier:
+            result = FileResult(
+                feed.name,
+                display,
+                "duplicate",
+                notes=f"identical to {earlier[0][1]} (load {earlier[0][0]}); nothing loaded",
+            )
+            self._ledger(result, sha, path)
+            return result
+        self.con.begin()
+        try:
+            result, extra = self._load_rows(feed, path, display, sha)
+            self._ledger(result, sha, path, **extra)
+            self._supersede(feed, result, extra.get("scope"))
+            self.con.commit()
+        except (IngestError, duckdb.Error) as exc:
+            self.con.rollback()
+            message = str(exc)
+            if not isinstance(exc, IngestError):
+                message = f"{display}: could not load: {message.splitlines()[0]}"
+            result = FileResult(feed.name, display, "rejected", error=message)
+            self._ledger(result, sha, path)
+            log.error("rejected %s", message)
+        return result
+
+    def _load_rows(self, feed: Feed, path: Path, display: str, sha: str):
+        with staged_file(self.con, path, feed, display) as headers:
+            present = {c.name: c.name for c in feed.columns if c.name in headers}
+            self._check_header(feed, headers, present, display)
+            rows_read = self.con.execute("select count(*) from _in").fetchone()[0]
+            if rows_read == 0:
+                raise IngestError(display, "the file has a header but no data rows", row=2)
+            check_rules(self.con, build_rules(feed, present, self.today), display, headers)
+            check_unique(self.con, feed, present, display, headers)
+            load_id = self.con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
+            loaded_at = datetime.now(UTC).replace(tzinfo=None)
+            self._insert(feed, present, load_id, display, sha, loaded_at)
+        period_start, period_end, scope, rows = self._period(feed, load_id)
+        extra_cols = sorted(set(headers) - {c.name for c in feed.columns})
+        notes = None
+        if extra_cols:
+            notes = "ignored columns not in the contract: " + ", ".join(
+                headers[c] for c in extra_cols
+            )
+        result = FileResult(
+            feed.name,
+            display,
+            "loaded",
+            rows_loaded=rows,
+            rows_outside_area=rows_read - rows,
+            period_start=period_start,
+            period_end=period_end,
+            load_id=load_id,
+            notes=notes,
+        )
+        return result, {"rows_read": rows_read, "scope": scope, "loaded_at": loaded_at}
+
+    def _check_header(self, feed: Feed, headers: dict, present: dict, display: str) -> None:
+        found = ", ".join(headers.values())
+        for col in feed.columns:
+            if col.required and col.name not in present:
+                raise IngestError(
+                    display,
+                    f"required column '{col.name}' is missing (the header has: {found})",
+                    row=1,
+                    column=col.name,
+                )
+        for group in feed.one_of:
+            if not any(name in present for name in group):
+                raise IngestError(
+                    display,
+                    f"one of the columns {' / '.join(group)} is required (the header has: {found})",
+                    row=1,
+                    column=" / ".join(group),
+                )
+
+    def _insert(self, feed, present, load_id, display, sha, loaded_at) -> None:
+        targets, selects = [], []
+        for col in feed.columns:
+            targets.append(quote_ident(col.raw_name))
+            selects.append(
+                typed_expr(col, quote_ident(present[col.name])) if col.name in present else "null"
+            )
+        where = "true"
+        if feed.area_filtered:
+            targets += ["area_code", "area_name"]
+            selects += ["_areas.area_code", "_areas.area_name"]
+            self._register_areas()
+        meta = [name for name, _ in LOAD_METADATA]
+        targets += meta
+        selects += [
+            str(load_id),
+            sql_literal(display),
+            sql_literal(sha),
+            f"timestamp '{loaded_at.isoformat(sep=' ')}'",
+            "_source_row",
+        ]
+        source = "_in"
+        if feed.area_filtered:
+            lsoa = quote_ident(present["lsoa_name"])
+            source = (
+                "_in join _areas on regexp_extract("
+                f"{lsoa}, '^(.+) [0-9]{{3}}[A-Z]$', 1) = _areas.area_name"
+            )
+        self.con.execute(
+            f"insert into {feed.table} ({', '.join(targets)})"
+            f" select {', '.join(selects)} from {source} where {where}"
+        )
+
+    def _register_areas(self) -> None:
+        areas = local_authorities()
+        if self.area is not None:
+            areas = {self.area[0]: self.area[1]}
+        values = ", ".join(f"({sql_literal(c)}, {sql_literal(n)})" for c, n in areas.items())
+        self.con.execute(
+            f"create or replace temp table _areas as select * from (values {values})"
+            " as t(area_code, area_name)"
+        )
+
+    def _period(self, feed: Feed, load_id: int):
+        if feed.name == "partner_returns":
+            start = (
+                "make_date(cast(left(fiscal_year, 4) as integer) + (quarter = 4)::integer,"
+                " (quarter * 3) % 12 + 1, 1)"
+            )
+            bounds = f"min({start}), max({start} + interval 3 month - interval 1 day)"
+        else:
+            column = quote_ident(feed.column(feed.period_column).raw_name)
+            bounds = (
+                f"cast(date_trunc('month', min({column})) as date),"
+                f" cast(last_day(max({column})) as date)"
+            )
+        scope = (
+            f"string_agg(distinct {quote_ident(feed.scope_column)}, ' | '"
+            f" order by {quote_ident(feed.scope_column)})"
+            if feed.scope_column
+            else "null"
+        )
+        return self.con.execute(
+            f"select {bounds}, {scope}, count(*) from {feed.table} where _load_id = ?", [load_id]
+        ).fetchone()
+
+    def _supersede(self, feed: Feed, result: FileResult, scope: str | None) -> None:
+        if result.rows_loaded == 0:
+            return
+        superseded = self.con.execute(
+            """
+            update raw.load_log set status = 'superseded', superseded_by = ?
+            where feed = ? and status = 'loaded' and load_id <> ?
+              and period_start = ? and period_end = ? and scope is not distinct from ?
+            returning file_name
+            """,
+            [
+                result.load_id,
+                feed.name,
+                result.load_id,
+                result.period_start,
+                result.period_end,
+                scope,
+            ],
+        ).fetchall()
+        if superseded:
+            names = ", ".join(row[0] for row in superseded)
+            note = f"supersedes {names}"
+            result.notes = f"{result.notes}; {note}" if result.notes else note
+            self.con.execute(
+                "update raw.load_log set notes = ? where load_id = ?",
+                [result.notes, result.load_id],
+            )
+            log.info("%s %s", result.file_name, note)
+
+
+def ingest_feed(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    feed_name: str,
+    files: Iterable[Path] | None = None,
+) -> list[FileResult]:
+    """Load every new file of one feed's landing folder."""
+    feed = FEEDS[feed_name]
+    if files is None:
+        files = discover(Path(settings.landing))[0][feed_name]
+    files = list(files)
+    loader = Loader(con, settings)
+    results = []
+    started = time.monotonic()
+    for index, path in enumerate(files, start=1):
+        result = loader.load(feed, path)
+        results.append(result)
+        if result.status != "unchanged":
+            log.info(
+                "[%s] %d/%d %s: %s%s",
+                feed_name,
+                index,
+                len(files),
+                result.file_name,
+                result.status,
+                f" {result.rows_loaded:,} rows" if result.status == "loaded" else "",
+            )
+    if files:
+        log.info("[%s] %d files in %.1fs", feed_name, len(files), time.monotonic() - started)
+    return results
+
+
+def record_unowned(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[FileResult]:
+    loader = Loader(con, settings)
+    return [loader.record_unowned(p) for p in discover(Path(settings.landing))[1]]
+
+
+def ingest_landing(settings: Settings, feeds: Iterable[str] | None = None) -> list[FileResult]:
+    """Load every new file of the landing folder (all feeds unless ``feeds`` is given)."""
+    warn_if_demo_key_on_real_data(settings)
+    landing = Path(settings.landing)
+    owned, _ = discover(landing)
+    con = connect(settings)
+    try:
+        results = []
+        for name in feeds or FEEDS:
+            results += ingest_feed(con, settings, name, owned[name])
+        if feeds is None:
+            results += record_unowned(con, settings)
+        return results
+    finally:
+        con.close()
+
+
+__all__ = [
+    "SAMPLE_MARKER",
+    "FileResult",
+    "connect",
+    "discover",
+    "ingest_feed",
+    "ingest_landing",
+    "record_unowned",
+    "resolve_area",
+]

@@ -1,0 +1,232 @@
+"""Contract checks on the staged ``_in`` table and the typed SQL that loads it.
+
+All checks of one file run as one aggregate scan in DuckDB: for every rule the
+first offending row, its value and how many rows break it.  Nothing is looped
+over in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+
+from ingest.errors import IngestError, IngestErrors
+from ingest.feeds import Column, Feed
+from ingest.pseudonymise import FUNCTION as PSEUDONYMISE
+from ingest.readers import quote_ident, sql_literal
+
+EARLIEST_DATE = date(2000, 1, 1)
+DATE_FORMATS = (
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+)
+YES = ("y", "yes", "true", "1")
+NO = ("n", "no", "false", "0")
+
+
+def _list(values) -> str:
+    return "[" + ", ".join(sql_literal(v) for v in values) + "]"
+
+
+def typed_expr(col: Column, source: str) -> str:
+    """SQL turning the text column ``source`` into the contract's type (NULL if it fails)."""
+    v = f"nullif(trim({source}), '')"
+    kind = col.kind
+    if kind in ("date", "datetime"):
+        ts = f"try_strptime({v}, {_list(DATE_FORMATS)})"
+        return f"cast({ts} as date)" if kind == "date" else ts
+    if kind == "month":
+        return f"cast(try_strptime({v} || '-01', '%Y-%m-%d') as date)"
+    if kind == "count":
+        return f"try_cast({v} as bigint)"
+    if kind == "number":
+        return f"try_cast({v} as double)"
+    if kind == "enum":
+        lowered = [a.lower() for a in col.allowed]
+        return f"{_list(col.allowed)}[list_position({_list(lowered)}, lower({v}))]"
+    if kind == "yn":
+        return (
+            f"case when lower({v}) in {tuple(YES)} then true"
+            f" when lower({v}) in {tuple(NO)} then false end"
+        )
+    if kind == "personal":
+        return f"{PSEUDONYMISE}({v})"
+    if kind == "fiscal_year":
+        pattern = r"'^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$'"
+        start = f"try_cast(regexp_extract({v}, {pattern}, 1) as integer)"
+        end = f"try_cast(right(regexp_extract({v}, {pattern}, 2), 2) as integer)"
+        return (
+            f"case when ({start} + 1) % 100 = {end}"
+            f" then {start}::varchar || '/' || lpad(({end})::varchar, 2, '0') end"
+        )
+    if kind == "quarter":
+        return f"try_cast(regexp_extract({v}, '^[Qq]?\\s*([1-4])$', 1) as integer)"
+    return v
+
+
+EXPECTED = {
+    "date": "a date (dd/mm/yyyy)",
+    "datetime": "a date or date and time (dd/mm/yyyy hh:mm)",
+    "month": "a month (yyyy-mm)",
+    "count": "a whole number",
+    "number": "a number",
+    "yn": "Y or N",
+    "fiscal_year": "a fiscal year like 2016/17",
+    "quarter": "a quarter Q1..Q4",
+}
+
+
+@dataclass
+class Rule:
+    column: str  # header as delivered
+    problem: str
+    condition: str  # SQL over _in, true where the row breaks the rule
+    value: str  # SQL of the offending value to quote
+
+
+def build_rules(feed: Feed, present: dict[str, str], today: date) -> list[Rule]:
+    """Rules for the columns present in the file. ``present``: contract name -> _in column."""
+    latest = today + timedelta(days=1)
+    rules: list[Rule] = []
+    for col in feed.columns:
+        if col.name not in present:
+            continue
+        src = quote_ident(present[col.name])
+        raw = f"nullif(trim({src}), '')"
+        typed = typed_expr(col, src)
+        if col.required and not col.nullable:
+            rules.append(Rule(col.name, "value is missing", f"{raw} is null", "''"))
+        if col.kind == "enum":
+            allowed = ", ".join(col.allowed)
+            rules.append(
+                Rule(
+                    col.name, f"not one of {allowed}", f"{raw} is not null and {typed} is null", raw
+                )
+            )
+        elif col.kind in EXPECTED:
+            rules.append(
+                Rule(
+                    col.name,
+                    f"not {EXPECTED[col.kind]}",
+                    f"{raw} is not null and {typed} is null",
+                    raw,
+                )
+            )
+        if col.kind in ("date", "datetime", "month"):
+            rules.append(
+                Rule(
+                    col.name,
+                    f"date outside the sensible range {EARLIEST_DATE:%d/%m/%Y}"
+                    f" to {latest:%d/%m/%Y}",
+                    f"cast({typed} as date) not between date '{EARLIEST_DATE}' and date '{latest}'",
+                    raw,
+                )
+            )
+        if col.kind in ("count", "number"):
+            rules.append(Rule(col.name, "negative count", f"{typed} < 0", raw))
+    for numerator, denominator in feed.ratio_pairs:
+        if numerator in present and denominator in present:
+            num = typed_expr(feed.column(numerator), quote_ident(present[numerator]))
+            den = typed_expr(feed.column(denominator), quote_ident(present[denominator]))
+            rules.append(
+                Rule(
+                    numerator,
+                    f"{numerator} is greater than {denominator}",
+                    f"{num} > {den}",
+                    f"{num}::varchar || ' > ' || {den}::varchar",
+                )
+            )
+    return rules
+
+
+def check_rules(
+    con: duckdb.DuckDBPyConnection, rules: list[Rule], display: str, headers: dict[str, str]
+) -> None:
+    """Run every rule in one scan; raise IngestErrors listing each broken rule."""
+    if not rules:
+        return
+    selects = []
+    for i, rule in enumerate(rules):
+        cond = f"coalesce({rule.condition}, false)"
+        selects.append(f"count(*) filter (where {cond}) as n{i}")
+        selects.append(f"min(_source_row) filter (where {cond}) as r{i}")
+        selects.append(f"arg_min({rule.value}, _source_row) filter (where {cond}) as v{i}")
+    result = con.execute(f"select {', '.join(selects)} from _in").fetchone()
+    errors = []
+    for i, rule in enumerate(rules):
+        count, row, value = result[3 * i : 3 * i + 3]
+        if count:
+            problem = rule.problem if value in (None, "") else f"'{value}' is {_as_is(rule)}"
+            errors.append(
+                IngestError(
+                    display,
+                    problem,
+                    row=row,
+                    column=headers.get(rule.column, rule.column),
+                    more=count - 1,
+                )
+            )
+    if errors:
+        raise IngestErrors(errors)
+
+
+def _as_is(rule: Rule) -> str:
+    problem = rule.problem
+    if problem.startswith("not "):
+        return problem
+    if problem == "negative count":
+        return "negative (counts cannot be below zero)"
+    if problem.startswith("date outside"):
+        return "a " + problem
+    return f"invalid: {problem}"
+
+
+def check_unique(
+    con: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    present: dict[str, str],
+    display: str,
+    headers: dict[str, str],
+) -> None:
+    errors = []
+    for col in feed.columns:
+        if not col.unique or col.name not in present:
+            continue
+        src = f"nullif(trim({quote_ident(present[col.name])}), '')"
+        row = con.execute(
+            f"""
+            select key, rows[1], rows[2], n - 1
+            from (
+                select {src} as key, list(_source_row order by _source_row) as rows,
+                       count(*) as n
+                from _in where {src} is not null group by all having count(*) > 1
+            )
+            order by rows[2] limit 1
+            """
+        ).fetchone()
+        if row:
+            key, first, second, _ = row
+            if col.kind == "personal":
+                key = "<personal reference withheld>"
+            dupes = con.execute(
+                f"select count(*) - count(distinct {src}) from _in where {src} is not null"
+            ).fetchone()[0]
+            errors.append(
+                IngestError(
+                    display,
+                    f"duplicate {col.name} '{key}' (first at row {first});"
+                    " the id must be unique within a file",
+                    row=second,
+                    column=headers.get(col.name, col.name),
+                    more=dupes - 1,
+                )
+            )
+    if errors:
+        raise IngestErrors(errors)
