@@ -162,6 +162,9 @@ class Loader:
         result.load_id = load_id
         return load_id
 
+    def _next_load_id(self) -> int:
+        return self.con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
+
     def _previous(self, sha: str) -> list[tuple]:
         return self.con.execute(
             "select load_id, file_name, status from raw.load_log where sha256 = ? order by load_id",
@@ -232,7 +235,7 @@ class Loader:
                 raise IngestError(display, "the file has a header but no data rows", row=2)
             check_rules(self.con, build_rules(feed, present, self.today), display, headers)
             check_unique(self.con, feed, present, display, headers)
-            load_id = self.con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
+            load_id = self._next_load_id()
             loaded_at = datetime.now(UTC).replace(tzinfo=None)
             self._insert(feed, present, load_id, display, sha, loaded_at)
         period_start, period_end, scope, rows = self._period(feed, load_id)

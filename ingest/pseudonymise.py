@@ -6,6 +6,7 @@ References are trimmed and upper-cased before hashing so that ``cr-0045 `` and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 
@@ -25,10 +26,8 @@ def pseudonymise(reference: str | None, key: str) -> str | None:
 
 def register(con: duckdb.DuckDBPyConnection, key: str) -> None:
     """Make ``csp_pseudonymise(varchar)`` available on this connection."""
-    try:
+    with contextlib.suppress(duckdb.Error):
         con.remove_function(FUNCTION)
-    except duckdb.Error:
-        pass
     con.create_function(
         FUNCTION,
         lambda ref: pseudonymise(ref, key),

@@ -228,14 +228,12 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, feed: Feed, display
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise IngestError(display, f"cannot open the workbook: {exc}") from exc
     required = {c.name for c in feed.columns if c.required}
-    for sheet, frame in sheets.items():
+    for frame in sheets.values():
         for index in range(min(HEADER_SEARCH_ROWS, len(frame))):
             cells = [_cell_text(v) for v in frame.iloc[index].tolist()]
             normalised = {normalise_header(c) for c in cells if c}
             if required <= normalised:
                 return _register_excel(con, frame, index, cells, display)
-        if not sheets or frame.empty:
-            continue
     missing = ", ".join(sorted(required))
     raise IngestError(
         display,
