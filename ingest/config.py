@@ -20,6 +20,11 @@ SAMPLE_MARKER = ".csp-sample"
 # Documented demo key: it makes the sample data's hashes reproducible and must never
 # protect real personal references.  The pipeline warns loudly when it meets real data.
 DEMO_PSEUDONYM_KEY = "csp-demo-key-not-for-real-data"
+DEMO_KEY_WARNING = (
+    "CSP_PSEUDONYM_KEY is not set: personal references are being hashed with the PUBLIC"
+    " DEMO KEY, which anyone with the code can reverse by guessing. Set CSP_PSEUDONYM_KEY"
+    " to a secret before loading real data."
+)
 
 
 @dataclass(frozen=True)
@@ -66,12 +71,7 @@ def warn_if_demo_key_on_real_data(settings: Settings) -> bool:
     if settings.uses_demo_key and not settings.is_sample:
         banner = "!" * 78
         log.warning(
-            "\n%s\nCSP_PSEUDONYM_KEY is not set: personal references in %s are being hashed\n"
-            "with the PUBLIC DEMO KEY. Anyone with the code can re-identify them.\n"
-            "Set CSP_PSEUDONYM_KEY to a secret before loading real data.\n%s",
-            banner,
-            settings.landing,
-            banner,
+            "\n%s\n%s\nLanding folder: %s\n%s", banner, DEMO_KEY_WARNING, settings.landing, banner
         )
         return True
     return False

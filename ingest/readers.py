@@ -96,16 +96,17 @@ def _transcode(path: Path, display: str, tmpdir: Path) -> Path:
     return out
 
 
-def _read_header(path: Path, encoding: str, display: str) -> list[str]:
-    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+def _read_header(path: Path, display: str) -> list[str]:
+    """The header row of a UTF-8 file (only the first line is decoded here)."""
+    with path.open("rb") as fh:
+        first = fh.readline()
     try:
-        with path.open("r", encoding=codec, newline="") as fh:
-            first = fh.readline()
+        text = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise IngestError(display, f"the header is not valid {encoding} text", row=1) from exc
-    if not first.strip():
+        raise IngestError(display, "the header is not valid utf-8 text", row=1) from exc
+    if not text.strip():
         raise IngestError(display, "the first line is empty: no header row", row=1)
-    return next(csv.reader([first]))
+    return next(csv.reader([text]))
 
 
 def _register_columns(header: list[str], display: str) -> list[str]:
@@ -187,7 +188,7 @@ def _stage_csv(
 ) -> dict[str, str]:
     encoding = _detect_encoding(path, feed, display)
     source = path if encoding == "utf-8" else _transcode(path, display, tmp)
-    header = _read_header(source, "utf-8", display)
+    header = _read_header(source, display)
     names = _register_columns(header, display)
     columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names) + "}"
     try:

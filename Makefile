@@ -1,0 +1,55 @@
+# The two commands: `make run` (pipeline on the sample data or CSP_LANDING) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: run test lint venv dev sample manifest clean
+
+run: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m orchestration.run
+
+test: $(STAMP) manifest lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@if [ -f .sqlfluff ]; then $(BIN)/sqlfluff lint dbt_project --processes 2; fi
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' \
+		|| { echo "Set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode --quiet -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --no-deps --quiet -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# The dbt manifest is built by this command, never when the Dagster definitions load.
+manifest: $(STAMP)
+	@if [ -f dbt_project.yml ]; then $(BIN)/dbt parse --quiet --project-dir . --profiles-dir . ; fi
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+# Dagster UI on http://127.0.0.1:3000 (lineage, runs, checks, schedules, sensor)
+dev: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+sample: $(STAMP)
+	$(BIN)/python -m ingest.sample_data --out $${CSP_LANDING:-data/landing}
+
+# Regenerate the pinned lock file after changing pyproject.toml
+lock: $(STAMP)
+	$(BIN)/uv pip compile --python $(BIN)/python pyproject.toml --extra dev -o requirements.lock
+
+clean:
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal dbt_project/target

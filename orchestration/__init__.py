@@ -1,0 +1,1 @@
+"""Dagster definitions of the community safety warehouse (``orchestration.definitions:defs``)."""

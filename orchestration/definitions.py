@@ -1,0 +1,18 @@
+"""The Dagster code location: ``dagster dev -m orchestration.definitions``."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.ingest_assets import ingest_assets
+from orchestration.jobs import nightly_job, nightly_schedule
+from orchestration.resources import WarehouseSettings
+from orchestration.sensors import build_landing_sensor
+
+defs = dg.Definitions(
+    assets=[*ingest_assets],
+    jobs=[nightly_job],
+    schedules=[nightly_schedule],
+    sensors=[build_landing_sensor(nightly_job)],
+    resources={"warehouse": WarehouseSettings()},
+)

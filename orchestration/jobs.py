@@ -1,0 +1,26 @@
+"""Jobs and schedules."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+NIGHTLY_CRON = "0 2 * * *"
+TIMEZONE = "Europe/London"
+
+# One process, one step at a time: DuckDB allows a single writer per file.
+nightly_job = dg.define_asset_job(
+    name="csp_nightly",
+    selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,
+    tags={"csp/writer": "warehouse"},
+    description="Ingest new landing files, then rebuild everything downstream.",
+)
+
+nightly_schedule = dg.ScheduleDefinition(
+    name="csp_nightly_schedule",
+    job=nightly_job,
+    cron_schedule=NIGHTLY_CRON,
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every night at 02:00 UK time.",
+)

@@ -1,0 +1,133 @@
+"""``make run``: run the nightly job once, in this process, and say what it did.
+
+With the default landing folder empty, the sample data is generated first (and the
+as-of date defaults to 2017-05-31, the date the seed report describes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from ingest.config import DEFAULT_LANDING, Settings, warn_if_demo_key_on_real_data
+
+log = logging.getLogger("csp.run")
+
+
+def _is_empty(folder: Path) -> bool:
+    return not folder.exists() or not any(folder.iterdir())
+
+
+def prepare_sample(settings: Settings) -> None:
+    """Generate the sample data when the landing folder is the default one and empty."""
+    landing = Path(settings.landing).resolve()
+    if landing == DEFAULT_LANDING.resolve() and _is_empty(landing):
+        from ingest.sample_data import generate
+
+        started = time.monotonic()
+        log.info("landing folder %s is empty: generating the sample data", landing)
+        generate(landing)
+        log.info("sample data written in %.1fs", time.monotonic() - started)
+
+
+def ledger_summary(warehouse: Path, since_load_id: int) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            """
+            select coalesce(feed, '(no feed)') as feed, status, count(*) as files,
+                   sum(rows_loaded) as rows
+            from raw.load_log where load_id > ? group by all order by feed, status
+            """,
+            [since_load_id],
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def rejected_since(warehouse: Path, since_load_id: int) -> list[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "select error from raw.load_log where load_id > ? and status = 'rejected'"
+            " order by load_id",
+            [since_load_id],
+        ).fetchall()
+    finally:
+        con.close()
+    return [row[0] for row in rows]
+
+
+def last_load_id(warehouse: Path) -> int:
+    if not warehouse.exists():
+        return 0
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'raw'"
+            " and table_name = 'load_log'"
+        ).fetchone()[0]
+        if not exists:
+            return 0
+        return con.execute("select coalesce(max(load_id), 0) from raw.load_log").fetchone()[0]
+    finally:
+        con.close()
+
+
+def run(job_name: str = "csp_nightly") -> int:
+    settings = Settings.from_env()
+    prepare_sample(settings)
+    if settings.is_sample and not os.environ.get("CSP_AS_OF"):
+        os.environ["CSP_AS_OF"] = settings.effective_as_of.isoformat()
+    warn_if_demo_key_on_real_data(settings)
+    warehouse = Path(settings.warehouse)
+    log.info(
+        "landing %s -> warehouse %s (as of %s, area %s%s)",
+        settings.landing,
+        warehouse,
+        settings.effective_as_of,
+        settings.area_code,
+        ", sample data" if settings.is_sample else "",
+    )
+    before = last_load_id(warehouse)
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    started = time.monotonic()
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    elapsed = time.monotonic() - started
+    print()
+    print(f"{'feed':<30} {'status':<11} {'files':>6} {'rows':>10}")
+    for feed, status, files, rows in ledger_summary(warehouse, before):
+        print(f"{feed:<30} {status:<11} {files:>6} {rows or 0:>10,}")
+    if last_load_id(warehouse) == before:
+        print("(no new or changed files)")
+    for error in rejected_since(warehouse, before):
+        print(f"REJECTED: {error}")
+    outcome = "succeeded" if result.success else "FAILED"
+    print(f"\nPipeline {job_name} {outcome} in {elapsed:.1f}s; warehouse: {warehouse}")
+    return 0 if result.success else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--job", default="csp_nightly")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    return run(args.job)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
