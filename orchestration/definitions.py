@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.checks import feed_checks, mart_checks
 from orchestration.ingest_assets import ingest_assets
 from orchestration.jobs import nightly_job, nightly_schedule
 from orchestration.resources import WarehouseSettings
@@ -11,6 +12,7 @@ from orchestration.sensors import build_landing_sensor
 
 defs = dg.Definitions(
     assets=[*ingest_assets],
+    asset_checks=[*feed_checks, *mart_checks],
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     sensors=[build_landing_sensor(nightly_job)],

@@ -85,7 +85,6 @@ feed_assets = [build_feed_asset(feed) for feed in FEEDS.values()]
 @dg.asset(
     key=["raw", "load_log"],
     group_name=GROUP,
-    deps=[a.key for a in feed_assets],
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
     description="Ledger of every file seen in the landing folder (`raw.load_log`); also"

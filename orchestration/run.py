@@ -116,6 +116,14 @@ def run(job_name: str = "csp_nightly") -> int:
         print("(no new or changed files)")
     for error in rejected_since(warehouse, before):
         print(f"REJECTED: {error}")
+    for check in result.get_asset_check_evaluations():
+        if not check.passed:
+            level = "WARNING" if check.severity == dg.AssetCheckSeverity.WARN else "CHECK FAILED"
+            name = f"{check.asset_key.to_user_string()} {check.check_name}"
+            print(f"{level}: {name}: {check.description}")
+    docs = warehouse.resolve().parent / "gx_data_docs" / "index.html"
+    if docs.exists():
+        print(f"Great Expectations Data Docs: {docs}")
     outcome = "succeeded" if result.success else "FAILED"
     print(f"\nPipeline {job_name} {outcome} in {elapsed:.1f}s; warehouse: {warehouse}")
     return 0 if result.success else 1

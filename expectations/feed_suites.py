@@ -1,0 +1,565 @@
+"""One Great Expectations suite per agency feed, built from its contract in ``ingest/feeds.py``.
+
+For feed ``<name>`` three suites run, because a GX suite validates one batch (one frame):
+
+``feed.<name>``  the contract, over the *current* rows of ``raw.<name>`` (rows of loads
+    whose ledger status is ``loaded``): column types, required values present, allowed
+    values, counts not negative, numerator not above denominator, personal references
+    stored as keyed hashes only, every record's date inside its file's delivered period
+    (``raw.load_log`` period_start..period_end), and uniqueness of the natural key across
+    current loads (see :func:`current_rows_sql` for the latest-load-wins rule).
+``feed.<name>.ledger``  no outstanding rejected file (``expectations.ledger``).
+``feed.<name>.volume``  rows per fiscal quarter within a tolerance (``CSP_VOLUME_TOLERANCE``,
+    default 0.5 = ±50 %) of the same months last year, where last year was delivered.
+
+The first two make the blocking ``contract`` check of ``raw/<name>``; the third the
+non-blocking ``volume`` check (WARN).  See docs/expectations.md.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from expectations.ledger import Rejection, rejections
+from expectations.runner import (
+    Expect,
+    SuiteOutcome,
+    SuiteRun,
+    data_docs_dir,
+    expect,
+    failures_markdown,
+    md_table,
+    run_suites,
+    sample_markdown,
+)
+from ingest.config import Settings
+from ingest.feeds import Feed
+from ingest.readers import quote_ident
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ROW_INDEX = ("_file_name", "_source_row")
+LEDGER_INDEX = ("file_name",)
+VOLUME_INDEX = ("period", "months_compared", "rows", "rows_last_year")
+TOLERANCE_ENV = "CSP_VOLUME_TOLERANCE"
+DEFAULT_TOLERANCE = 0.5
+# the volume expectation covers the latest delivered quarters only
+VOLUME_QUARTERS = 4
+
+# how DuckDB column types arrive in pandas (nullable extension types when a column has NULLs)
+_DATETIMES = ["datetime64[us]", "datetime64[ns]", "datetime64[ms]", "datetime64[s]"]
+PANDAS_TYPES = {
+    "VARCHAR": ["object", "str", "StringDtype"],
+    "DATE": _DATETIMES,
+    "TIMESTAMP": _DATETIMES,
+    "BIGINT": ["int64", "Int64Dtype"],
+    "INTEGER": ["int32", "Int32Dtype", "int64", "Int64Dtype"],
+    "DOUBLE": ["float64", "Float64Dtype"],
+    "BOOLEAN": ["bool", "BooleanDtype"],
+}
+HASH_SHAPE = "keyed hash"
+
+
+def contract_suite_name(feed: Feed) -> str:
+    return f"feed.{feed.name}"
+
+
+def ledger_suite_name(feed: Feed) -> str:
+    return f"feed.{feed.name}.ledger"
+
+
+def volume_suite_name(feed: Feed) -> str:
+    return f"feed.{feed.name}.volume"
+
+
+def volume_tolerance(environ: dict[str, str] | None = None) -> float:
+    """``CSP_VOLUME_TOLERANCE``: a fraction (0.5) or a percentage (50%); default ±50 %."""
+    raw = (os.environ if environ is None else environ).get(TOLERANCE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TOLERANCE
+    try:
+        value = float(raw.rstrip("%")) / (100 if raw.endswith("%") else 1)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 10:
+        raise ValueError(f"{TOLERANCE_ENV}={raw!r}: expected a fraction like 0.5 or a percentage")
+    return value
+
+
+# -- suites --------------------------------------------------------------------------------
+
+
+def contract_expectations(feed: Feed) -> list[Expect]:
+    """The contract suite of a feed, derived from its columns in ``ingest/feeds.py``."""
+    out = []
+    for col in feed.columns:
+        name = col.raw_name
+        out.append(
+            expect(
+                "ExpectColumnValuesToBeInTypeList",
+                column=name,
+                type_list=PANDAS_TYPES[col.sql_type],
+                description=f"{name} is stored as {col.sql_type}",
+            )
+        )
+        if col.required and not col.nullable:
+            out.append(
+                expect(
+                    "ExpectColumnValuesToNotBeNull",
+                    column=name,
+                    description=f"{name} is present on every row (required by the contract)",
+                )
+            )
+        if col.kind == "enum":
+            out.append(
+                expect(
+                    "ExpectColumnValuesToBeInSet",
+                    column=name,
+                    value_set=list(col.allowed),
+                    description=f"{name} is one of {', '.join(col.allowed)}",
+                )
+            )
+        elif col.kind in ("count", "number"):
+            out.append(
+                expect(
+                    "ExpectColumnValuesToBeBetween",
+                    column=name,
+                    min_value=0,
+                    description=f"{name} is not negative",
+                )
+            )
+        elif col.kind == "fiscal_year":
+            out.append(
+                expect(
+                    "ExpectColumnValuesToMatchRegex",
+                    column=name,
+                    regex=r"^\d{4}/\d{2}$",
+                    description=f"{name} is a fiscal year such as 2016/17",
+                )
+            )
+        elif col.kind == "quarter":
+            out.append(
+                expect(
+                    "ExpectColumnValuesToBeBetween",
+                    column=name,
+                    min_value=1,
+                    max_value=4,
+                    description=f"{name} is a quarter 1..4",
+                )
+            )
+        elif col.kind == "personal":
+            # checked on a derived column so that no raw reference is ever quoted back
+            out.append(
+                expect(
+                    "ExpectColumnValuesToBeInSet",
+                    column=f"{name}_shape",
+                    value_set=[HASH_SHAPE],
+                    description=f"{name} holds keyed hashes (64 hex characters), never a raw"
+                    " reference",
+                )
+            )
+    for numerator, denominator in feed.ratio_pairs:
+        out.append(
+            expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                column_A=denominator,
+                column_B=numerator,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                description=f"{numerator} is not above {denominator}",
+            )
+        )
+    if feed.area_filtered:
+        out.append(
+            expect(
+                "ExpectColumnValuesToNotBeNull",
+                column="area_code",
+                description="every row is matched to the partnership's local authority",
+            )
+        )
+    period = feed.period_column
+    out += [
+        expect(
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            column_A="_record_date",
+            column_B="_period_start",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            description=f"{period} is not before the start of its file's delivered period"
+            " (raw.load_log.period_start)",
+        ),
+        expect(
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            column_A="_period_end",
+            column_B="_record_date",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            description=f"{period} is not after the end of its file's delivered period"
+            " (raw.load_log.period_end)",
+        ),
+    ]
+    if feed.natural_key:
+        out.append(
+            expect(
+                "ExpectColumnValuesToBeUnique",
+                column="_natural_key",
+                description=f"the natural key ({', '.join(feed.natural_key)}) is unique across"
+                " current loads, except where a later load re-delivers the period of the"
+                " earlier row (latest load wins)",
+            )
+        )
+    return out
+
+
+def ledger_expectations(feed: Feed) -> list[Expect]:
+    return [
+        expect(
+            "ExpectColumnValuesToBeNull",
+            column="outstanding_error",
+            description=f"no rejected {feed.name} file is outstanding: each was followed by a"
+            " good delivery of its period",
+        )
+    ]
+
+
+def volume_expectations(feed: Feed, tolerance: float) -> list[Expect]:
+    return [
+        expect(
+            "ExpectColumnValuesToBeBetween",
+            column="ratio_checked",
+            min_value=round(max(0.0, 1 - tolerance), 6),
+            max_value=round(1 + tolerance, 6),
+            description=f"rows per fiscal quarter (latest {VOLUME_QUARTERS} delivered) are within"
+            f" ±{tolerance:.0%} of the same months last year",
+        )
+    ]
+
+
+# -- frames --------------------------------------------------------------------------------
+
+_LOADS = """
+    select load_id, period_start, period_end, coalesce(received_at, loaded_at) as delivered_at
+    from raw.load_log where feed = $feed and status = 'loaded'
+"""
+
+
+def record_date_sql(feed: Feed, alias: str = "t") -> str:
+    """The day a row is about: its period column (partner returns: its quarter's first day)."""
+    col = feed.column(feed.period_column)
+    if col.kind == "fiscal_year":
+        quarter = next(c for c in feed.columns if c.kind == "quarter")
+        fiscal = f"{alias}.{quote_ident(col.raw_name)}"
+        q = f"{alias}.{quote_ident(quarter.raw_name)}"
+        return (
+            f"make_date(try_cast(left({fiscal}, 4) as integer) + ({q} = 4)::integer,"
+            f" ({q} * 3) % 12 + 1, 1)"
+        )
+    return f"cast({alias}.{quote_ident(col.raw_name)} as date)"
+
+
+def natural_key_sql(feed: Feed, alias: str = "t") -> str:
+    if not feed.natural_key:
+        return "null"
+    parts = [
+        f"coalesce(cast({alias}.{quote_ident(feed.column(n).raw_name)} as varchar), '(none)')"
+        for n in feed.natural_key
+    ]
+    return parts[0] if len(parts) == 1 else f"concat_ws(' | ', {', '.join(parts)})"
+
+
+def current_rows_sql(feed: Feed) -> str:
+    """Current rows of ``raw.<feed>`` with their load's period and a ``_natural_key``.
+
+    Latest load wins, as in dbt staging (order: delivered_at, then load_id).  A row whose
+    key a *later* current load delivers again, with this row's date inside that load's
+    period, is a re-delivery (a re-sent month inside a quarterly file, a corrected row):
+    its ``_natural_key`` is NULL and uniqueness ignores it.  Any other repeat of a key —
+    within one load, or in a later load that does not re-deliver this row's period (an
+    id reused for another record) — stays, and fails uniqueness with both rows named.
+    """
+    columns = [c.raw_name for c in feed.columns]
+    if feed.area_filtered:
+        columns += ["area_code", "area_name"]
+    selects = [f"t.{quote_ident(c)}" for c in columns]
+    for col in feed.columns:
+        if col.kind == "personal":
+            ref = f"t.{quote_ident(col.raw_name)}"
+            selects.append(
+                f"case when {ref} is null then null"
+                f" when regexp_full_match({ref}, '[0-9a-f]{{64}}') then '{HASH_SHAPE}'"
+                f" else 'not a keyed hash' end as {quote_ident(col.raw_name + '_shape')}"
+            )
+    return f"""
+        with loads as ({_LOADS}),
+        current_rows as (
+            select {", ".join(selects)},
+                t._load_id, t._file_name, t._source_row,
+                {record_date_sql(feed)} as _record_date,
+                loads.period_start as _period_start,
+                loads.period_end as _period_end,
+                loads.delivered_at as _delivered_at,
+                {natural_key_sql(feed)} as _key
+            from {feed.table} as t
+            inner join loads on t._load_id = loads.load_id
+        )
+        select current_rows.* exclude (_key, _delivered_at),
+            case when exists (
+                select 1 from current_rows as later
+                where later._key = current_rows._key
+                  and (later._delivered_at > current_rows._delivered_at
+                       or (later._delivered_at = current_rows._delivered_at
+                           and later._load_id > current_rows._load_id))
+                  and current_rows._record_date between later._period_start and later._period_end
+            ) then null else current_rows._key end as _natural_key
+        from current_rows
+        order by _load_id, _source_row
+    """
+
+
+def volume_sql(feed: Feed) -> str:
+    """Rows per fiscal quarter (after latest-load-wins) against the same months last year.
+
+    Only months inside the period of a current load count ("delivered"); a quarter is
+    compared on the months delivered this year, and only when all those months were
+    delivered last year too.  A month delivered with no rows counts as 0.  The
+    expectation reads ``ratio_checked``: the ratio of the latest :data:`VOLUME_QUARTERS`
+    delivered quarters only (older quarters were checked when they arrived; warning
+    about them every night would be noise).
+    """
+    winners = (
+        "select record_date from records qualify row_number() over"
+        " (partition by k order by delivered_at desc, load_id desc) = 1"
+        if feed.natural_key
+        else "select record_date from records"
+    )
+    return f"""
+        with loads as ({_LOADS}),
+        records as (
+            select {record_date_sql(feed)} as record_date, {natural_key_sql(feed)} as k,
+                loads.delivered_at, loads.load_id
+            from {feed.table} as t
+            inner join loads on t._load_id = loads.load_id
+        ),
+        winners as ({winners}),
+        per_month as (
+            select cast(date_trunc('month', record_date) as date) as month, count(*) as n
+            from winners where record_date is not null group by all
+        ),
+        delivered as (
+            select distinct cast(unnest(generate_series(
+                cast(period_start as timestamp), cast(period_end as timestamp), interval 1 month
+            )) as date) as month
+            from loads where period_start is not null and period_end is not null
+        ),
+        counts as (
+            select delivered.month, coalesce(per_month.n, 0) as n
+            from delivered left join per_month using (month)
+        ),
+        compared as (
+            select cast(date_trunc('quarter', this.month) as date) as quarter_start,
+                count(*) as months,
+                string_agg(strftime(this.month, '%b %Y'), ', ' order by this.month)
+                    as months_compared,
+                cast(sum(this.n) as bigint) as rows,
+                count(last.month) as months_last_year,
+                cast(sum(last.n) as bigint) as rows_last_year
+            from counts as this
+            left join counts as last
+                on last.month = cast(this.month - interval 12 month as date)
+            group by all
+        ),
+        labelled as (
+            select quarter_start,
+                (year(quarter_start) - (month(quarter_start) < 4)::integer)::varchar || '/'
+                || lpad(((year(quarter_start) - (month(quarter_start) < 4)::integer + 1) % 100)
+                    ::varchar, 2, '0')
+                || ' Q' || (((month(quarter_start) + 8) % 12) // 3 + 1)::varchar as period,
+                months_compared,
+                rows,
+                case when months_last_year = months then rows_last_year end as rows_last_year
+            from compared
+        )
+        select period, months_compared, rows, rows_last_year,
+            case when rows_last_year > 0 then rows / rows_last_year end as ratio,
+            case when rows_last_year > 0
+                then round(100.0 * (rows - rows_last_year) / rows_last_year, 1) end
+                as change_pct,
+            case when rows_last_year > 0 and recency <= {VOLUME_QUARTERS}
+                then rows / rows_last_year end as ratio_checked
+        from (
+            select *, row_number() over (order by quarter_start desc) as recency from labelled
+        )
+        order by quarter_start
+    """
+
+
+def ledger_frame(found: list[Rejection]) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = [
+        "file_name",
+        "delivered_at",
+        "period_in_file",
+        "state",
+        "resolved_by",
+        "error",
+        "outstanding_error",
+    ]
+    rows = []
+    for r in found:
+        d = r.delivery
+        rows.append(
+            [
+                d.file_name,
+                None if d.delivered_at is None else f"{d.delivered_at:%Y-%m-%d %H:%M}",
+                r.period_label,
+                "outstanding" if r.outstanding else "resolved",
+                "; ".join(r.resolved_by) or None,
+                d.error,
+                (d.error or "rejected (no error recorded)") if r.outstanding else None,
+            ]
+        )
+    return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+# -- running -------------------------------------------------------------------------------
+
+
+@dataclass
+class FeedReport:
+    """What the checks of one feed found; the Dagster check turns it into metadata."""
+
+    feed: Feed
+    rows: int
+    current_loads: int
+    contract: list[SuiteOutcome]
+    volume: SuiteOutcome
+    rejections: list[Rejection]
+    volume_frame: pd.DataFrame
+    tolerance: float
+    data_docs: Path
+
+    @property
+    def contract_passed(self) -> bool:
+        return all(o.success for o in self.contract)
+
+    @property
+    def volume_passed(self) -> bool:
+        return self.volume.success
+
+    @property
+    def outstanding(self) -> list[Rejection]:
+        return [r for r in self.rejections if r.outstanding]
+
+    def failed_expectations_md(self) -> str | None:
+        failures = [f for o in self.contract for f in o.failures]
+        return failures_markdown(failures) if failures else None
+
+    def offending_rows_md(self) -> str | None:
+        return sample_markdown(self.contract[0].failures, ROW_INDEX)
+
+    def outstanding_md(self) -> str | None:
+        if not self.outstanding:
+            return None
+        return md_table(
+            ["file", "delivered", "period in file", "error"],
+            [
+                [
+                    r.delivery.file_name,
+                    _when(r.delivery.delivered_at),
+                    r.period_label,
+                    r.delivery.error,
+                ]
+                for r in self.outstanding
+            ],
+        )
+
+    def volume_md(self, only_failing: bool) -> str | None:
+        frame = self.volume_frame
+        if frame.empty:
+            return None
+        if only_failing:
+            ratio = frame["ratio_checked"]
+            low, high = 1 - self.tolerance, 1 + self.tolerance
+            frame = frame[ratio.notna() & ((ratio < low) | (ratio > high))]
+            if frame.empty:
+                return None
+        else:
+            frame = frame.tail(8)
+        return md_table(
+            ["period", "months compared", "rows", "same months last year", "change %"],
+            [
+                [
+                    row.period,
+                    row.months_compared,
+                    row.rows,
+                    _blank(row.rows_last_year),
+                    _blank(row.change_pct),
+                ]
+                for row in frame.itertuples()
+            ],
+        )
+
+
+def _when(value) -> str:
+    return "" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
+def _blank(value) -> str:
+    import pandas as pd
+
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def validate_feed(
+    settings: Settings,
+    feed: Feed,
+    run_name: str = "manual",
+    tolerance: float | None = None,
+) -> FeedReport:
+    """Read the feed's current rows, ledger and volumes from DuckDB and run its suites."""
+    tolerance = volume_tolerance() if tolerance is None else tolerance
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        rows = con.execute(current_rows_sql(feed), {"feed": feed.name}).df()
+        volume = con.execute(volume_sql(feed), {"feed": feed.name}).df()
+        found = rejections(con, Path(settings.landing), feed)
+    finally:
+        con.close()
+    runs = [
+        SuiteRun(
+            contract_suite_name(feed), feed.table, rows, contract_expectations(feed), ROW_INDEX
+        ),
+        SuiteRun(
+            ledger_suite_name(feed),
+            f"{feed.table}.ledger",
+            ledger_frame(found),
+            ledger_expectations(feed),
+            LEDGER_INDEX,
+        ),
+        SuiteRun(
+            volume_suite_name(feed),
+            f"{feed.table}.volume",
+            volume,
+            volume_expectations(feed, tolerance),
+            VOLUME_INDEX,
+        ),
+    ]
+    outcomes = run_suites(runs, settings.warehouse, run_name)
+    return FeedReport(
+        feed=feed,
+        rows=len(rows),
+        current_loads=int(rows["_load_id"].nunique()) if len(rows) else 0,
+        contract=outcomes[:2],
+        volume=outcomes[2],
+        rejections=found,
+        volume_frame=volume,
+        tolerance=tolerance,
+        data_docs=data_docs_dir(settings.warehouse) / "index.html",
+    )
