@@ -34,7 +34,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 # The dbt manifest is built by this command, never when the Dagster definitions load.
 manifest: $(STAMP)
-	@if [ -f dbt_project.yml ]; then $(BIN)/dbt parse --quiet --project-dir . --profiles-dir . ; fi
+	@if [ -f dbt_project.yml ]; then $(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path dbt_project/target; fi
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)

@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from ingest.config import Settings
 from orchestration.resources import WAREHOUSE_POOL, WarehouseSettings
@@ -93,7 +99,8 @@ def warehouse_env(settings: Settings) -> Iterator[None]:
 @dbt_assets(
     manifest=csp_dbt_project.manifest_path,
     project=csp_dbt_project,
-    dagster_dbt_translator=CspDbtTranslator(),
+    # dbt data tests on models and seeds become asset checks (explicitly, not by default)
+    dagster_dbt_translator=CspDbtTranslator(DagsterDbtTranslatorSettings(enable_asset_checks=True)),
     pool=WAREHOUSE_POOL,
 )
 def csp_dbt_assets(

@@ -5,16 +5,17 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.checks import feed_checks, mart_checks
+from orchestration.dbt_assets import csp_dbt_assets, dbt_resource
 from orchestration.ingest_assets import ingest_assets
 from orchestration.jobs import nightly_job, nightly_schedule
 from orchestration.resources import WarehouseSettings
 from orchestration.sensors import build_landing_sensor
 
 defs = dg.Definitions(
-    assets=[*ingest_assets],
+    assets=[*ingest_assets, csp_dbt_assets],
     asset_checks=[*feed_checks, *mart_checks],
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     sensors=[build_landing_sensor(nightly_job)],
-    resources={"warehouse": WarehouseSettings()},
+    resources={"warehouse": WarehouseSettings(), "dbt": dbt_resource},
 )

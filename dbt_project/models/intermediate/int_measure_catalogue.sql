@@ -1,0 +1,80 @@
+-- The measure catalogue with how each series is computed and its return calendar
+-- entry (a derived series takes the latest due date of its component feeds).
+with
+
+measures as (
+
+    select * from {{ ref('measures') }}
+
+),
+
+computation as (
+
+    select * from {{ ref('measure_computation') }}
+
+),
+
+return_calendar as (
+
+    select * from {{ ref('return_calendar') }}
+
+),
+
+source_feeds as (
+
+    select
+        measures.measure_id,
+        measures.series,
+        unnest(string_split(measures.source, '+')) as source_feed
+
+    from measures
+
+),
+
+due_days as (
+
+    select
+        source_feeds.measure_id,
+        source_feeds.series,
+        max(
+            coalesce(return_calendar.due_days, {{ var('default_due_days') }})
+        ) as due_days
+
+    from source_feeds
+    left join return_calendar
+        on source_feeds.source_feed = return_calendar.source_feed
+    group by source_feeds.measure_id, source_feeds.series
+
+),
+
+catalogue as (
+
+    select
+        measures.measure_id,
+        measures.series,
+        measures.theme,
+        measures.title,
+        measures.source,
+        measures.unit,
+        measures.direction,
+        measures.target_rule,
+        measures.owner,
+        computation.method,
+        computation.ytd_method,
+        computation.description as method_description,
+        due_days.due_days,
+        computation.method = 'derived_sum' as is_derived
+
+    from measures
+    inner join computation
+        on
+            measures.measure_id = computation.measure_id
+            and measures.series = computation.series
+    inner join due_days
+        on
+            measures.measure_id = due_days.measure_id
+            and measures.series = due_days.series
+
+)
+
+select * from catalogue

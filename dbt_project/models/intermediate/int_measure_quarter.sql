@@ -1,0 +1,217 @@
+-- One row per catalogue series and fiscal quarter: the value from whichever way
+-- of computing applies to the series, and the quarter's data status against the
+-- return calendar on the as-of date.
+--   reported                the figure is complete and arrived by its due date
+--   late                    complete, but first received after its due date
+--   declared_not_available  no figure; the agency's return says it is not available
+--   partial                 some of the months the figure needs are missing
+--   missing                 nothing received, and the due date has passed
+--   not_yet_due             nothing (complete) received, but it is not due yet
+with
+
+spine as (
+
+    select * from {{ ref('int_measure_spine') }}
+
+),
+
+catalogue as (
+
+    select * from {{ ref('int_measure_catalogue') }}
+
+),
+
+partner_returns as (
+
+    select * from {{ ref('int_measure_quarter__partner_returns') }}
+
+),
+
+computed as (
+
+    select * from {{ ref('int_measure_quarter__record_counts') }}
+    union all by name
+    select * from {{ ref('int_measure_quarter__repeat_callers') }}
+    union all by name
+    select * from {{ ref('int_measure_quarter__repeat_victims') }}
+    union all by name
+    select * from {{ ref('int_measure_quarter__record_rates') }}
+    union all by name
+    select * from {{ ref('int_measure_quarter__treatment_completions') }}
+    union all by name
+    select
+        measure_id,
+        series,
+        fiscal_year,
+        quarter,
+        value,
+        numerator,
+        denominator,
+        months_expected,
+        months_received,
+        received_at,
+        source,
+        is_approximation
+
+    from partner_returns
+    where is_value_source
+
+),
+
+declarations as (
+
+    select
+        measure_id,
+        series,
+        fiscal_year,
+        quarter,
+        received_at as declared_at,
+        return_note as declaration_note
+
+    from partner_returns
+    where return_status = 'not_available'
+
+),
+
+return_notes as (
+
+    select
+        measure_id,
+        series,
+        fiscal_year,
+        quarter,
+        return_note
+
+    from partner_returns
+    where is_value_source and return_status <> 'not_available'
+
+),
+
+joined as (
+
+    select
+        spine.measure_id,
+        spine.series,
+        spine.fiscal_year,
+        spine.fiscal_year_start,
+        spine.quarter,
+        spine.period_start,
+        spine.period_end,
+        spine.due_date,
+        catalogue.unit,
+        catalogue.method,
+        catalogue.ytd_method,
+        catalogue.owner,
+        catalogue.is_derived,
+        computed.value,
+        computed.numerator,
+        computed.denominator,
+        cast(coalesce(computed.months_expected, 3) as integer) as months_expected,
+        cast(coalesce(computed.months_received, 0) as integer) as months_received,
+        computed.received_at,
+        coalesce(computed.source, catalogue.source) as source,
+        coalesce(computed.is_approximation, false) as is_approximation,
+        declarations.declared_at,
+        declarations.declaration_note,
+        return_notes.return_note
+
+    from spine
+    inner join catalogue
+        on
+            spine.measure_id = catalogue.measure_id
+            and spine.series = catalogue.series
+    left join computed
+        on
+            spine.measure_id = computed.measure_id
+            and spine.series = computed.series
+            and spine.fiscal_year = computed.fiscal_year
+            and spine.quarter = computed.quarter
+    left join declarations
+        on
+            spine.measure_id = declarations.measure_id
+            and spine.series = declarations.series
+            and spine.fiscal_year = declarations.fiscal_year
+            and spine.quarter = declarations.quarter
+    left join return_notes
+        on
+            spine.measure_id = return_notes.measure_id
+            and spine.series = return_notes.series
+            and spine.fiscal_year = return_notes.fiscal_year
+            and spine.quarter = return_notes.quarter
+
+),
+
+statused as (
+
+    select
+        *,
+        case
+            when
+                months_received >= months_expected
+                and cast(received_at as date) > due_date
+                then 'late'
+            when months_received >= months_expected then 'reported'
+            when declared_at is not null then 'declared_not_available'
+            when due_date >= {{ as_of_date() }} then 'not_yet_due'
+            when months_received > 0 then 'partial'
+            else 'missing'
+        end as data_status
+
+    from joined
+
+),
+
+final as (
+
+    select
+        measure_id,
+        series,
+        fiscal_year,
+        fiscal_year_start,
+        quarter,
+        period_start,
+        period_end,
+        due_date,
+        unit,
+        method,
+        ytd_method,
+        owner,
+        is_derived,
+        -- a partial figure is kept (it is what was received) except for a derived
+        -- series, which needs every component
+        value,
+        numerator,
+        denominator,
+        months_expected,
+        months_received,
+        received_at,
+        case
+            when data_status = 'declared_not_available' then cast(declared_at as date)
+            when months_received > 0 then cast(received_at as date)
+        end as received_date,
+        source,
+        is_approximation,
+        data_status,
+        data_status in ('reported', 'late') as is_usable,
+        case data_status
+            when 'declared_not_available' then declaration_note
+            when 'late'
+                then
+                    coalesce(return_note || '; ', '')
+                    || 'first received ' || strftime(received_at, '%d/%m/%Y')
+                    || ', ' || (cast(received_at as date) - due_date)
+                    || ' days after the due date'
+            when 'partial'
+                then
+                    months_received || ' of ' || months_expected
+                    || case when is_derived then ' component months' else ' months' end
+                    || ' received'
+            when 'missing' then 'nothing received'
+            else return_note
+        end as status_note
+
+    from statused
+
+)
+
+select * from final

@@ -1,0 +1,59 @@
+-- Police recorded crimes from one source per month (int_police_month_sources):
+-- the force extract where it covers the month, police.uk rows otherwise.
+with
+
+force_extract as (
+
+    select * from {{ ref('stg_police__recorded_crimes') }}
+
+),
+
+policeuk as (
+
+    select * from {{ ref('stg_policeuk__crimes') }}
+
+),
+
+month_sources as (
+
+    select * from {{ ref('int_police_month_sources') }}
+    where record_kind = 'crime'
+
+),
+
+unioned as (
+
+    select * from force_extract
+    union all by name
+    select * from policeuk
+
+),
+
+chosen as (
+
+    select
+        unioned.crime_ref,
+        unioned.recorded_on,
+        unioned.recorded_month,
+        unioned.offence_group,
+        unioned.victim_hash,
+        unioned.victim_type,
+        unioned.premises_type,
+        unioned.ward_code,
+        unioned.lsoa_code,
+        unioned.source_format,
+        unioned.is_approximation,
+        unioned.load_id,
+        unioned.delivered_at,
+        month_sources.fiscal_year,
+        month_sources.quarter
+
+    from unioned
+    inner join month_sources
+        on
+            unioned.recorded_month = month_sources.month_start
+            and unioned.source_format = month_sources.source_format
+
+)
+
+select * from chosen

@@ -1,0 +1,55 @@
+-- The measure catalogue (measures seed, a copy of the design's measures.csv) with
+-- how each series is computed and when its return is due.
+with
+
+measures as (
+
+    select * from {{ ref('measures') }}
+
+),
+
+catalogue as (
+
+    select * from {{ ref('int_measure_catalogue') }}
+
+),
+
+partnership_area as (
+
+    select * from {{ ref('int_partnership_area') }}
+
+),
+
+final as (
+
+    select
+        partnership_area.area_code,
+        partnership_area.area_name,
+        catalogue.measure_id,
+        catalogue.series,
+        catalogue.theme,
+        catalogue.title,
+        catalogue.source,
+        catalogue.unit,
+        catalogue.direction,
+        catalogue.target_rule,
+        measures.baseline_2014_15,
+        measures.baseline_2015_16,
+        measures.baseline_2016_17,
+        catalogue.owner,
+        catalogue.method,
+        catalogue.method_description,
+        catalogue.ytd_method,
+        catalogue.due_days,
+        catalogue.is_derived
+
+    from catalogue
+    inner join measures
+        on
+            catalogue.measure_id = measures.measure_id
+            and catalogue.series = measures.series
+    cross join partnership_area
+
+)
+
+select * from final
