@@ -14,7 +14,23 @@ from ingest.config import Settings
 from ingest.loader import FileResult, ingest_landing
 
 FIXTURES = Path(__file__).parent / "fixtures"
-DESIGN = Path(__file__).resolve().parents[2] / "shared" / "design"
+SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+
+
+def _design_dir() -> Path:
+    """The design folder whose published figures the tests reproduce.
+
+    ``CSP_DESIGN_DIR``, else ``../shared/design`` beside the checkout (as in CI), else the
+    committed copies in dbt_project/seeds (a checkout on its own).
+    """
+    configured = os.environ.get("CSP_DESIGN_DIR")
+    if configured:
+        return Path(configured)
+    shared = Path(__file__).resolve().parents[2] / "shared" / "design"
+    return shared if (shared / "published_figures.csv").exists() else SEEDS
+
+
+DESIGN = _design_dir()
 
 IDVA_HEADER = (
     "referral_id,referral_date,client_ref,risk_level,assessment_outcome,engagement,"

@@ -37,10 +37,9 @@ from ingest.config import Settings
 from ingest.feeds import FEEDS
 from ingest.loader import ingest_landing
 from ingest.sample_data import generate
+from tests.conftest import DESIGN, SEEDS
 
 REPO = Path(__file__).resolve().parents[1]
-DESIGN = Path(__file__).resolve().parents[2] / "shared" / "design"
-SEEDS = REPO / "dbt_project" / "seeds"
 DBT = str(Path(sys.executable).with_name("dbt"))
 AS_OF = date(2017, 5, 31)
 AREA = ("E06000004", "Stockton-on-Tees")
@@ -132,6 +131,8 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> SampleBuild:
 
 @pytest.mark.parametrize("name", ["measures.csv", "published_figures.csv"])
 def test_seed_is_the_design_file(name: str) -> None:
+    if DESIGN == SEEDS:
+        pytest.skip("the design folder ../shared/design is not beside this checkout")
     assert (SEEDS / name).read_bytes() == (DESIGN / name).read_bytes(), (
         f"dbt_project/seeds/{name} differs from ../shared/design/{name}: copy it again"
     )

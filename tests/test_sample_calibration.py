@@ -24,8 +24,8 @@ import pytest
 from ingest.config import SAMPLE_MARKER, Settings
 from ingest.loader import ingest_landing
 from ingest.sample_data import LandingNotSampleError, generate, main
+from tests.conftest import DESIGN
 
-DESIGN = Path(__file__).resolve().parents[2] / "shared" / "design"
 AS_OF = date(2017, 5, 31)
 DUE_DAYS = 20
 REPORT_YEAR = "2016/17"
