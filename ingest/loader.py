@@ -50,9 +50,14 @@ class FileResult:
 
 
 def local_authorities() -> dict[str, str]:
-    """Local authority code -> name (England and Wales)."""
+    """Local authority code -> name (England and Wales, April 2022 boundaries)."""
+    return {code: name for code, (name, _) in _authorities().items()}
+
+
+def _authorities() -> dict[str, tuple[str, str]]:
+    """Local authority code -> (name, how its police.uk LSOA names start)."""
     with (REFERENCE / "local_authorities.csv").open(encoding="utf-8") as fh:
-        return {row["area_code"]: row["area_name"] for row in csv.DictReader(fh)}
+        return {r["area_code"]: (r["area_name"], r["lsoa_prefix"]) for r in csv.DictReader(fh)}
 
 
 def resolve_area(area: str) -> tuple[str, str] | None:
@@ -303,7 +308,7 @@ class Loader:
             lsoa = quote_ident(present["lsoa_name"])
             source = (
                 "_in join _areas on regexp_extract("
-                f"{lsoa}, '^(.+) [0-9]{{3}}[A-Z]$', 1) = _areas.area_name"
+                f"{lsoa}, '^(.+) [0-9]{{3}}[A-Z]$', 1) = _areas.lsoa_prefix"
             )
         self.con.execute(
             f"insert into {feed.table} ({', '.join(targets)})"
@@ -311,13 +316,16 @@ class Loader:
         )
 
     def _register_areas(self) -> None:
-        areas = local_authorities()
+        areas = _authorities()
         if self.area is not None:
-            areas = {self.area[0]: self.area[1]}
-        values = ", ".join(f"({sql_literal(c)}, {sql_literal(n)})" for c, n in areas.items())
+            areas = {self.area[0]: areas[self.area[0]]}
+        values = ", ".join(
+            f"({sql_literal(code)}, {sql_literal(name)}, {sql_literal(prefix)})"
+            for code, (name, prefix) in areas.items()
+        )
         self.con.execute(
             f"create or replace temp table _areas as select * from (values {values})"
-            " as t(area_code, area_name)"
+            " as t(area_code, area_name, lsoa_prefix)"
         )
 
     def _period(self, feed: Feed, load_id: int):
