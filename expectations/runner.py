@@ -48,11 +48,38 @@ class Expect:
     def build(self):
         import great_expectations.expectations as gxe
 
-        return getattr(gxe, self.type)(**self.kwargs)
+        kwargs = dict(self.kwargs)
+        if isinstance(kwargs.get("row_condition"), tuple):
+            kwargs["row_condition"] = _condition(*kwargs["row_condition"])
+        return getattr(gxe, self.type)(**kwargs)
+
+
+def _condition(column: str, operator: str, value: Any):
+    """A GX row condition from plain data: ``("unit", "==", "percent")``, ``("q", "in", [1])``."""
+    from great_expectations.expectations.row_conditions import Column
+
+    col = Column(column)
+    if operator == "in":
+        return col.is_in(list(value))
+    if operator == "not in":
+        return col.is_not_in(list(value))
+    operators = {
+        "==": col.__eq__,
+        "!=": col.__ne__,
+        "<": col.__lt__,
+        "<=": col.__le__,
+        ">": col.__gt__,
+        ">=": col.__ge__,
+    }
+    return operators[operator](value)
 
 
 def expect(type_: str, **kwargs: Any) -> Expect:
-    """``expect("ExpectColumnValuesToNotBeNull", column="x", description="...")``."""
+    """``expect("ExpectColumnValuesToNotBeNull", column="x", description="...")``.
+
+    ``row_condition`` may be plain data, ``(column, operator, value)`` with an operator of
+    ``== != < <= > >= in``, ``not in``: it becomes a GX ``Condition`` when the suite is built.
+    """
     return Expect(type_, kwargs)
 
 

@@ -9,9 +9,17 @@ Every feed asset ``raw/<feed>`` gets two checks, computed by one check op:
 ``volume`` (WARN, not blocking)  suite ``feed.<feed>.volume``: rows per fiscal quarter
     against the same months last year, within ``CSP_VOLUME_TOLERANCE``.
 
+Every mart the BI tools read gets one check per (asset, check name) of the suites in
+``expectations/marts.py`` (``mart_checks``): ``marts/fct_measure_quarter`` and
+``marts/fct_target_status`` ``expectations`` (blocking, ERROR: grain, allowed values,
+completeness of the series x quarter grid, year to date); ``marts/fct_missing_returns``
+``missing_returns`` (WARN: lists every return not received complete and on time);
+``marts/fct_published_reconciliation`` ``expectations`` (WARN, structure only; lists the
+differences).
+
 Each run re-renders GX Data Docs into ``gx_data_docs/`` next to the warehouse file.
-``feed_checks`` (and ``mart_checks``, for the suites in ``expectations/marts.py``) go into
-``Definitions(asset_checks=...)``.  See docs/expectations.md.
+``feed_checks`` and ``mart_checks`` go into ``Definitions(asset_checks=...)``.  See
+docs/expectations.md.
 
 (No ``from __future__ import annotations`` here: Dagster inspects the context annotation.)
 """
@@ -19,8 +27,8 @@ Each run re-renders GX Data Docs into ``gx_data_docs/`` next to the warehouse fi
 import dagster as dg
 
 from expectations.feed_suites import FeedReport, validate_feed
-from expectations.marts import MART_SUITES, MartSuite, validate_mart
-from expectations.runner import data_docs_dir, failures_markdown, sample_markdown
+from expectations.marts import MartResult, MartSuite, mart_check_groups, validate_marts
+from expectations.runner import data_docs_dir, failures_markdown, md_table, sample_markdown
 from ingest.feeds import FEEDS, Feed
 from orchestration.resources import WAREHOUSE_POOL, WarehouseSettings
 
@@ -137,43 +145,107 @@ def build_feed_checks(feed: Feed) -> dg.AssetChecksDefinition:
     return _checks
 
 
-def build_mart_check(spec: MartSuite) -> dg.AssetChecksDefinition:
-    asset_key = dg.AssetKey(list(spec.asset_key))
+def listing_metadata(result: MartResult) -> tuple[dict[str, dg.MetadataValue], str | None]:
+    """Every row of a listing suite's frame as a markdown table, and a one-line summary."""
+    import pandas as pd
+
+    listing = result.spec.listing
+    if listing is None or (result.outcome.success and not listing.always):
+        return {}, None
+    frame = result.frame
+    shown = frame.head(listing.limit)[[c for c, _ in listing.columns]]
+    rows = [[None if pd.isna(v) else v for v in row] for row in shown.itertuples(index=False)]
+    table = md_table([header for _, header in listing.columns], rows)
+    if len(frame) > listing.limit:
+        table += f"\n\n({len(frame) - listing.limit} more rows not shown)"
+    summary = f"{len(frame)} {listing.noun}"
+    if listing.count_by and len(frame):
+        counts = sorted(frame[listing.count_by].value_counts().items(), key=lambda c: (-c[1], c[0]))
+        summary += " (" + ", ".join(f"{n} {value}" for value, n in counts) + ")"
+    summary += f", listed in `{listing.key}`"
+    metadata: dict[str, dg.MetadataValue] = {
+        f"{listing.key}_count": dg.MetadataValue.int(len(frame))
+    }
+    if len(frame):
+        metadata[listing.key] = dg.MetadataValue.md(table)
+    return metadata, summary
+
+
+def mart_check_result(results: list[MartResult], warehouse) -> dg.AssetCheckResult:
+    """One check over the suites of one mart: what failed, offending rows, listings."""
+    blocking = results[0].spec.blocking
+    failures = [f for r in results for f in r.outcome.failures]
+    metadata: dict[str, dg.MetadataValue] = {
+        "suites": dg.MetadataValue.text(", ".join(r.spec.suite for r in results)),
+        "rows_checked": dg.MetadataValue.int(sum(r.outcome.rows for r in results)),
+        "expectations_evaluated": dg.MetadataValue.int(sum(r.outcome.evaluated for r in results)),
+        "expectations_failed": dg.MetadataValue.int(len(failures)),
+        "data_docs": dg.MetadataValue.path(str(data_docs_dir(warehouse) / "index.html")),
+    }
+    if failures:
+        metadata["failed_expectations"] = dg.MetadataValue.md(failures_markdown(failures))
+    samples = [
+        table
+        for r in results
+        if (table := sample_markdown(r.outcome.failures, r.spec.index_columns))
+    ]
+    if samples:
+        metadata["offending_rows"] = dg.MetadataValue.md("\n\n".join(samples))
+    summaries = []
+    for result in results:
+        listed, summary = listing_metadata(result)
+        metadata |= listed
+        if summary:
+            summaries.append(summary)
+    pages = [r.outcome.docs_url for r in results if r.outcome.docs_url and not r.outcome.success]
+    if pages:
+        metadata["data_docs_failed_validation"] = dg.MetadataValue.url(pages[0])
+    # a listing says what failed by itself; other failures lead the description
+    unlisted = [f for r in results if r.spec.listing is None for f in r.outcome.failures]
+    parts = (
+        [f"{len(unlisted)} expectation(s) failed: {unlisted[0].description}"] if unlisted else []
+    )
+    parts += summaries
+    if not parts:
+        parts = [f"all {sum(r.outcome.evaluated for r in results)} expectations hold"]
+    description = "; ".join(parts)
+    return dg.AssetCheckResult(
+        passed=all(r.outcome.success for r in results),
+        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=description,
+    )
+
+
+def build_mart_check(specs: MartSuite | list[MartSuite]) -> dg.AssetChecksDefinition:
+    """One asset check running the given suites (same asset key, check name, blocking)."""
+    specs = [specs] if isinstance(specs, MartSuite) else list(specs)
+    [(key, name)] = {(spec.asset_key, spec.check_name) for spec in specs}
+    [blocking] = {spec.blocking for spec in specs}
+    suites = ", ".join(spec.suite for spec in specs)
+    description = next((s.description for s in specs if s.description), "")
+    asset_key = dg.AssetKey(list(key))
 
     @dg.asset_check(
         asset=asset_key,
-        name=spec.check_name,
-        blocking=spec.blocking,
+        name=name,
+        blocking=blocking,
         pool=WAREHOUSE_POOL,
-        description=spec.description or f"GX suite {spec.suite} over {spec.table}.",
+        description=description or f"GX suite(s) {suites} over {specs[0].table}.",
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseSettings):
         settings = warehouse.settings()
-        outcome = validate_mart(settings, spec, run_name=context.run.run_id[:8])
-        metadata: dict[str, dg.MetadataValue] = {
-            "suite": dg.MetadataValue.text(spec.suite),
-            "rows_checked": dg.MetadataValue.int(outcome.rows),
-            "expectations_evaluated": dg.MetadataValue.int(outcome.evaluated),
-            "expectations_failed": dg.MetadataValue.int(len(outcome.failures)),
-            "data_docs": dg.MetadataValue.path(
-                str(data_docs_dir(settings.warehouse) / "index.html")
-            ),
-        }
-        if outcome.failures:
-            metadata["failed_expectations"] = dg.MetadataValue.md(
-                failures_markdown(outcome.failures)
-            )
-        if rows := sample_markdown(outcome.failures, spec.index_columns):
-            metadata["offending_rows"] = dg.MetadataValue.md(rows)
-        return dg.AssetCheckResult(
-            passed=outcome.success,
-            severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
-            metadata=metadata,
-        )
+        results = validate_marts(settings, specs, run_name=context.run.run_id[:8])
+        for result in results:
+            if not result.outcome.success:
+                context.log.warning(
+                    "%s failed; Data Docs: %s", result.spec.suite, result.outcome.docs_url
+                )
+        return mart_check_result(results, settings.warehouse)
 
     return _check
 
 
 feed_checks = [build_feed_checks(feed) for feed in FEEDS.values()]
-mart_checks = [build_mart_check(spec) for spec in MART_SUITES]
+mart_checks = [build_mart_check(specs) for specs in mart_check_groups().values()]
 asset_checks = [*feed_checks, *mart_checks]

@@ -1,0 +1,326 @@
+"""The whole Dagster graph on the sample data: landing -> raw -> staging -> marts, checks included.
+
+Once per module the sample landing folder is generated into a temporary folder and every
+(unpartitioned) asset of ``orchestration.definitions.defs`` is materialised with
+``dagster.materialize`` into a temporary DuckDB file, with every asset check: the feed
+contract and volume checks, the dbt tests and the mart suites.  Then:
+
+- every blocking check passes; the missing-returns check warns and lists exactly the
+  return statuses of the published 2016/17 report (``published_figures.csv``);
+- the asset graph is one connected graph from the ingest assets to the marts;
+- a bad IDVA extract blocks the marts (they keep their last good tables) and the
+  agency's corrected file clears it on the next run (the feed and all downstream of it).
+  This last test changes the module's landing folder, so it runs last.
+"""
+
+import csv
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from tests.conftest import DESIGN, IDVA_HEADER, csv_text
+
+REPO = Path(__file__).resolve().parents[1]
+AS_OF = "2017-05-31"
+AREA = "E06000004"
+REPORT_YEAR = "2016/17"
+FACT = dg.AssetKey(["marts", "fct_measure_quarter"])
+MISSING_RETURNS = dg.AssetKey(["marts", "fct_missing_returns"])
+IDVA = dg.AssetKey(["raw", "idva_referrals"])
+
+
+def _design(name: str) -> list[dict[str, str]]:
+    with (DESIGN / name).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@dataclass
+class Graph:
+    root: Path
+    landing: Path
+    warehouse: Path
+    first: dg.ExecuteInProcessResult
+
+    def query(self, sql: str) -> list[tuple]:
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    def fact_rows(self) -> list[tuple]:
+        return self.query("select * from marts.fct_measure_quarter order by all")
+
+
+def _defs():
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def materialize_all(landing: Path, warehouse: Path, selection: dg.AssetSelection | None = None):
+    """Every unpartitioned asset of the code location and every check on them (or those of
+    ``selection``)."""
+    from orchestration.dbt_assets import dbt_resource
+    from orchestration.resources import WarehouseSettings
+
+    defs = _defs()
+    assets = [a for a in defs.assets or [] if getattr(a, "partitions_def", None) is None]
+    keys = {key for a in assets for key in a.keys}
+    checks = [c for c in defs.asset_checks or [] if all(k.asset_key in keys for k in c.check_keys)]
+    resources = {
+        **(defs.resources or {}),
+        "dbt": dbt_resource,
+        "warehouse": WarehouseSettings(
+            landing=str(landing), warehouse=str(warehouse), as_of=AS_OF, area=AREA
+        ),
+    }
+    return dg.materialize(
+        [*assets, *checks], resources=resources, selection=selection, raise_on_error=False
+    )
+
+
+def parse_manifest_if_stale() -> None:
+    """The code location reads dbt's manifest: build it as `make manifest` does, unless it
+    is newer than every file of the dbt project."""
+    manifest = REPO / "dbt_project" / "target" / "manifest.json"
+    sources = [REPO / "dbt_project.yml", REPO / "profiles.yml"]
+    for folder in ("models", "seeds", "macros", "tests", "snapshots"):
+        sources += (REPO / "dbt_project" / folder).rglob("*")
+    sources += (REPO / "ingest" / "reference").glob("*.csv")
+    newest = max(p.stat().st_mtime for p in sources if p.is_file())
+    if manifest.exists() and manifest.stat().st_mtime > newest:
+        return
+    command = [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet"]
+    command += ["--project-dir", ".", "--profiles-dir", ".", "--target-path", "dbt_project/target"]
+    parsed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert parsed.returncode == 0, parsed.stdout + parsed.stderr
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory: pytest.TempPathFactory):
+    from ingest.sample_data import generate
+
+    root = tmp_path_factory.mktemp("graph")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("CSP_VOLUME_TOLERANCE", "CSP_PSEUDONYM_KEY", "CSP_AREA", "CSP_AS_OF"):
+            mp.delenv(name, raising=False)
+        mp.setenv("DBT_TARGET_PATH", str(root / "target"))
+        mp.setenv("DBT_LOG_PATH", str(root / "logs"))
+        parse_manifest_if_stale()
+        landing, warehouse = root / "landing", root / "warehouse.duckdb"
+        generate(landing)
+        yield Graph(root, landing, warehouse, materialize_all(landing, warehouse))
+
+
+def deliver(path: Path, text: str, mtime: float) -> None:
+    """A file dropped in the landing folder at ``mtime`` (its delivery time)."""
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (mtime, mtime))
+
+
+def evaluations(result) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
+    return {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in result.get_asset_check_evaluations()
+    }
+
+
+def materialized(result) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def blocking_checks() -> set[tuple[str, str]]:
+    return {
+        (spec.asset_key.to_user_string(), spec.name)
+        for checks in _defs().asset_checks or []
+        for spec in checks.check_specs
+        if spec.blocking
+    }
+
+
+# -- one run of the whole graph ------------------------------------------------------------
+
+
+def test_whole_graph_materialises_with_every_check(graph: Graph) -> None:
+    result = graph.first
+    assert result.success
+    asset_graph = _defs().resolve_asset_graph()
+    unpartitioned = {
+        key.to_user_string()
+        for key in asset_graph.materializable_asset_keys
+        if asset_graph.get(key).partitions_def is None
+    }
+    assert materialized(result) == unpartitioned
+    checks = evaluations(result)
+    expected = {
+        (spec.asset_key.to_user_string(), spec.name)
+        for checks_def in _defs().asset_checks or []
+        for spec in checks_def.check_specs
+        if spec.asset_key.to_user_string() in unpartitioned
+    }
+    assert expected <= set(checks)  # feed and mart checks (dbt tests come on top)
+    blocking = blocking_checks() & set(checks)
+    assert ("raw/idva_referrals", "contract") in blocking
+    assert ("marts/fct_measure_quarter", "expectations") in blocking
+    failed = {key: checks[key].description for key in blocking if not checks[key].passed}
+    assert not failed
+    # among the non-blocking checks (volumes, dbt tests, marts) only these may warn
+    warned = {k for k, c in checks.items() if not c.passed}
+    allowed = {("marts/fct_missing_returns", "missing_returns")}
+    assert {k for k in warned if k[1] != "volume"} <= allowed
+
+
+def _markdown_rows(table: str) -> list[dict[str, str]]:
+    lines = [line for line in table.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    return [
+        dict(zip(header, (c.strip() for c in line.strip("|").split(" | ")), strict=True))
+        for line in lines[2:]
+    ]
+
+
+def test_missing_returns_check_warns_with_the_published_return_statuses(graph: Graph) -> None:
+    check = evaluations(graph.first)[("marts/fct_missing_returns", "missing_returns")]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    listed = _markdown_rows(check.metadata["missing_returns"].value)
+    assert check.metadata["missing_returns_count"].value == len(listed)
+    published = {
+        (r["measure_id"], r["series"], r["period"], r["value"])
+        for r in _design("published_figures.csv")
+        if r["fiscal_year"] == REPORT_YEAR and r["figure"] == "return_status"
+    }
+    assert len(published) == 49
+    in_report_year = {
+        (r["measure"], r["series"], r["quarter"], r["status"])
+        for r in listed
+        if r["year"] == REPORT_YEAR
+    }
+    assert in_report_year == published
+    owners = {(m["measure_id"], m["series"]): m["owner"] for m in _design("measures.csv")}
+    for row in listed:
+        assert row["owning agency"] == owners[(row["measure"], row["series"])]
+        assert int(row["days overdue"]) > 0
+    # before the report year only figures that did arrive, late, are listed
+    earlier = {(r["year"], r["status"]) for r in listed if r["year"] != REPORT_YEAR}
+    assert all(year < REPORT_YEAR and status == "late" for year, status in earlier)
+    assert check.description.startswith(f"{len(listed)} returns due by the as-of date not")
+    assert len(listed) == graph.query("select count(*) from marts.fct_missing_returns")[0][0]
+
+
+def test_mart_checks_pass_and_report_what_they_checked(graph: Graph) -> None:
+    checks = evaluations(graph.first)
+    fact = checks[("marts/fct_measure_quarter", "expectations")]
+    assert fact.passed and fact.severity == dg.AssetCheckSeverity.ERROR
+    suites = fact.metadata["suites"].value
+    assert suites == (
+        "mart.fct_measure_quarter, mart.fct_measure_quarter.completeness,"
+        " mart.fct_measure_quarter.ytd"
+    )
+    target = checks[("marts/fct_target_status", "expectations")]
+    assert target.passed and target.severity == dg.AssetCheckSeverity.ERROR
+    recon = checks[("marts/fct_published_reconciliation", "expectations")]
+    assert recon.passed and recon.severity == dg.AssetCheckSeverity.WARN
+    differences = graph.query("select count(*) from marts.fct_published_reconciliation")[0][0]
+    assert differences > 0
+    assert recon.metadata["differences_count"].value == differences
+    assert "12820" in recon.metadata["differences"].value  # the 1.3 year total slip
+
+
+# -- lineage ---------------------------------------------------------------------------------
+
+
+def test_one_connected_graph_from_landing_feeds_to_marts() -> None:
+    from ingest.feeds import FEEDS
+
+    dg.Definitions.validate_loadable(_defs())  # what `dagster dev` loads
+    asset_graph = _defs().resolve_asset_graph()
+    keys = set(asset_graph.get_all_asset_keys())
+    # no dangling source: every dbt source resolves to an ingest asset
+    external = {k.to_user_string() for k in keys if not asset_graph.get(k).is_materializable}
+    assert not external
+    raw = {dg.AssetKey(["raw", name]) for name in FEEDS} | {dg.AssetKey(["raw", "load_log"])}
+    assert raw <= keys
+    for key in raw:
+        children = asset_graph.get(key).child_keys
+        assert any(child.path[0] == "staging" for child in children), key
+    for key in keys:
+        if key.path[0] == "staging":
+            assert asset_graph.get(key).parent_keys & (raw | _staging(keys)), key
+
+    def reachable(start: dg.AssetKey, upstream_only: bool) -> set[dg.AssetKey]:
+        seen, todo = set(), [start]
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                node = asset_graph.get(current)
+                todo.extend(
+                    node.parent_keys if upstream_only else node.parent_keys | node.child_keys
+                )
+        return seen
+
+    # one graph: every asset is connected to every other (ignoring direction)
+    assert reachable(dg.AssetKey(["raw", "idva_referrals"]), upstream_only=False) == keys
+    # every fact mart is built from landed feeds; the dimensions from the seeds
+    marts = {k for k in keys if k.path[0] == "marts"}
+    assert len(marts) >= 6
+    for key in marts:
+        upstream = reachable(key, upstream_only=True)
+        if key.path[-1].startswith("fct_"):
+            assert upstream & raw, key
+        else:
+            assert any(k.path[0] == "reference" for k in upstream), key
+    checked = {c.asset_key for c in asset_graph.asset_check_keys}
+    assert {FACT, MISSING_RETURNS, IDVA} <= checked
+
+
+def _staging(keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
+    return {k for k in keys if k.path[0] == "staging"}
+
+
+# -- a bad file blocks the marts; the corrected file recovers (changes the landing: last) ----
+
+
+def test_bad_idva_file_blocks_the_marts_and_a_corrected_file_recovers(graph: Graph) -> None:
+    before = graph.fact_rows()
+    assert before
+    # IDVA 2016/17 Q1 was never delivered; it arrives now (after the as-of date), broken
+    rows = [
+        "LATE-001,05/05/2016,CL-L1,high,worked_with,engaged,Y",
+        "LATE-002,06/05/2016,CL-L2,medium,worked_with,maybe,N",
+    ]
+    folder = graph.landing / "idva_referrals"
+    deliver(folder / "idva_2016-17_Q1_late.csv", csv_text(IDVA_HEADER, rows), time.time() - 60)
+    bad = materialize_all(graph.landing, graph.warehouse)
+    assert not bad.success
+    contract = evaluations(bad)[("raw/idva_referrals", "contract")]
+    assert not contract.passed and contract.severity == dg.AssetCheckSeverity.ERROR
+    outstanding = contract.metadata["outstanding_rejected_files"].value
+    assert "idva_referrals/idva_2016-17_Q1_late.csv" in outstanding
+    assert "row 3" in outstanding and "column 'engagement'" in outstanding
+    # nothing downstream of the feed was rebuilt: the marts keep their last good tables
+    assert not any(key.startswith(("staging/", "marts/")) for key in materialized(bad))
+    assert graph.fact_rows() == before
+
+    rows[1] = rows[1].replace("maybe", "declined")
+    deliver(folder / "idva_2016-17_Q1_corrected.csv", csv_text(IDVA_HEADER, rows), time.time())
+    # the next run rebuilds what the bad file held back: the feed and all that depends on it
+    good = materialize_all(
+        graph.landing, graph.warehouse, dg.AssetSelection.assets(IDVA).downstream()
+    )
+    assert good.success
+    checks = evaluations(good)
+    assert checks[("raw/idva_referrals", "contract")].passed
+    assert checks[("raw/idva_referrals", "contract")].metadata["rejected_files_resolved"].value == 1
+    assert checks[("marts/fct_measure_quarter", "expectations")].passed
+    assert {"staging/stg_idva__referrals", "marts/fct_measure_quarter"} <= materialized(good)
+    # delivered after the as-of date, so what the warehouse knew on 31 May 2017 is unchanged
+    assert graph.fact_rows() == before
