@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint venv dev sample manifest clean
+.PHONY: run test lint venv dev sample manifest clean bench lock
 
 run: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m orchestration.run
@@ -46,6 +46,11 @@ dev: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
 
 sample: $(STAMP)
 	$(BIN)/python -m ingest.sample_data --out $${CSP_LANDING:-data/landing}
+
+# National-scale benchmark, not part of `make test`: make bench [YEARS=10] [KEEP=1]
+YEARS ?= 10
+bench: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m bench --years $(YEARS) $(if $(KEEP),--keep)
 
 # Regenerate the pinned lock file after changing pyproject.toml
 lock: $(STAMP)

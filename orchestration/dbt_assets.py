@@ -35,6 +35,7 @@ from dagster_dbt import (
 )
 
 from ingest.config import Settings
+from ingest.loader import build_fingerprint, build_state_path
 from orchestration.resources import WAREHOUSE_POOL, WarehouseSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -108,9 +109,32 @@ def csp_dbt_assets(
 ):
     """`dbt build` of the selected models and seeds, with their tests."""
     settings = warehouse.settings()
+    last_load_id = _last_load_id(settings)
     with warehouse_env(settings):
         invocation = dbt.cli(dbt_build_args(settings), context=context)
     yield from invocation.stream()
+    if invocation.is_successful():
+        # what this build was made from: the nightly schedule skips when nothing changed
+        build_state_path(settings).write_text(
+            json.dumps(build_fingerprint(settings, last_load_id), sort_keys=True)
+        )
+
+
+def _last_load_id(settings: Settings) -> int:
+    import duckdb
+
+    if not Path(settings.warehouse).exists():
+        return 0
+    try:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+    except duckdb.Error:
+        return 0
+    try:
+        return con.execute("select coalesce(max(load_id), 0) from raw.load_log").fetchone()[0]
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
 
 
 def dbt_executable() -> str:

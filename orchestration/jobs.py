@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ingest.config import Settings
+from ingest.loader import nothing_to_do
+
 NIGHTLY_CRON = "0 2 * * *"
 TIMEZONE = "Europe/London"
 
@@ -16,11 +19,18 @@ nightly_job = dg.define_asset_job(
     description="Ingest new landing files, then rebuild everything downstream.",
 )
 
-nightly_schedule = dg.ScheduleDefinition(
+
+@dg.schedule(
     name="csp_nightly_schedule",
     job=nightly_job,
     cron_schedule=NIGHTLY_CRON,
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every night at 02:00 UK time.",
+    description="Every night at 02:00 UK time; skipped when no landing file is new or"
+    " changed and the marts were already built for this as-of date.",
 )
+def nightly_schedule(context: dg.ScheduleEvaluationContext):
+    reason = nothing_to_do(Settings.from_env())
+    if reason:
+        return dg.SkipReason(reason)
+    return dg.RunRequest()

@@ -1,0 +1,1 @@
+"""National-scale benchmark: police.uk-format data generator and the ``make bench`` harness."""
