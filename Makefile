@@ -57,4 +57,4 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile --python $(BIN)/python pyproject.toml --extra dev -o requirements.lock
 
 clean:
-	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal dbt_project/target
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/serving.duckdb data/parquet dbt_project/target

@@ -3,8 +3,10 @@
 Every feed asset ``raw/<feed>`` gets two checks, computed by one check op:
 
 ``contract`` (blocking, ERROR)  suites ``feed.<feed>`` (types, allowed values, natural key,
-    dates inside the delivered period) and ``feed.<feed>.ledger`` (no outstanding
-    rejected file).  When it fails, nothing downstream of the feed is built in that run:
+    dates inside the delivered period) over the loads new since the last passing check
+    (``raw.check_watermark``; large deliveries as per-load SQL counts, suite
+    ``feed.<feed>.loads``, plus a bounded sample) and ``feed.<feed>.ledger`` (no
+    outstanding rejected file).  When it fails, nothing downstream of the feed is built in that run:
     the last good marts stay as they were.  The next good delivery makes it pass again.
 ``volume`` (WARN, not blocking)  suite ``feed.<feed>.volume``: rows per fiscal quarter
     against the same months last year, within ``CSP_VOLUME_TOLERANCE``.
@@ -42,6 +44,12 @@ def contract_result(report: FeedReport, asset_key: dg.AssetKey) -> dg.AssetCheck
         "suites": dg.MetadataValue.text(", ".join(o.suite for o in report.contract)),
         "rows_checked": dg.MetadataValue.int(report.rows),
         "current_loads": dg.MetadataValue.int(report.current_loads),
+        "loads_checked": dg.MetadataValue.int(report.loads_checked),
+        "checked_after_load_id": dg.MetadataValue.int(report.checked_after),
+        "checked_through_load_id": dg.MetadataValue.int(report.checked_through),
+        "watermark_advanced": dg.MetadataValue.bool(report.watermark_advanced),
+        "validation_mode": dg.MetadataValue.text(report.mode),
+        "largest_frame_rows": dg.MetadataValue.int(report.largest_frame),
         "expectations_evaluated": dg.MetadataValue.int(sum(o.evaluated for o in report.contract)),
         "expectations_failed": dg.MetadataValue.int(len(failures)),
         "rejected_files_outstanding": dg.MetadataValue.int(len(report.outstanding)),
@@ -54,6 +62,8 @@ def contract_result(report: FeedReport, asset_key: dg.AssetKey) -> dg.AssetCheck
         metadata["failed_expectations"] = dg.MetadataValue.md(failed)
     if rows := report.offending_rows_md():
         metadata["offending_rows"] = dg.MetadataValue.md(rows)
+    if loads := report.failing_loads_md():
+        metadata["failing_loads"] = dg.MetadataValue.md(loads)
     if outstanding := report.outstanding_md():
         metadata["outstanding_rejected_files"] = dg.MetadataValue.md(outstanding)
     pages = [o.docs_url for o in report.contract if o.docs_url and not o.success]
@@ -66,7 +76,9 @@ def contract_result(report: FeedReport, asset_key: dg.AssetKey) -> dg.AssetCheck
         if len(report.outstanding) > 1:
             description += f" (and {len(report.outstanding) - 1} more)"
     elif failures:
-        description = f"{len(failures)} expectation(s) failed: {failures[0].description}"
+        # in summary mode a rule fails twice (sample rows, per-load counts): count it once
+        failed = len({f.description for f in failures})
+        description = f"{failed} expectation(s) failed: {failures[0].description}"
     return dg.AssetCheckResult(
         asset_key=asset_key,
         check_name=CONTRACT,
@@ -119,7 +131,8 @@ def build_feed_checks(feed: Feed) -> dg.AssetChecksDefinition:
                 asset=asset_key,
                 blocking=True,
                 description=f"GX suites feed.{feed.name} and feed.{feed.name}.ledger: the"
-                " feed contract over current rows, and no outstanding rejected file.",
+                " feed contract over the loads new since the last passing check (natural"
+                " key over all current rows), and no outstanding rejected file.",
             ),
             dg.AssetCheckSpec(
                 VOLUME,

@@ -13,7 +13,7 @@ TIMEZONE = "Europe/London"
 # One process, one step at a time: DuckDB allows a single writer per file.
 nightly_job = dg.define_asset_job(
     name="csp_nightly",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("report"),
     executor_def=dg.in_process_executor,
     tags={"csp/writer": "warehouse"},
     description="Ingest new landing files, then rebuild everything downstream.",

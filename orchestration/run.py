@@ -126,7 +126,15 @@ def run(job_name: str = "csp_nightly") -> int:
         print(f"Great Expectations Data Docs: {docs}")
     outcome = "succeeded" if result.success else "FAILED"
     print(f"\nPipeline {job_name} {outcome} in {elapsed:.1f}s; warehouse: {warehouse}")
-    return 0 if result.success else 1
+    if not result.success:
+        return 1
+    from orchestration.publish import parquet_folder, serving_path
+    from orchestration.report_assets import run_latest_report
+
+    print(f"Serving copy for BI: {serving_path(warehouse)} and {parquet_folder(warehouse)}/")
+    report = run_latest_report(defs, settings.effective_as_of, instance)
+    print(report.summary())
+    return 0 if report.success else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,10 @@ def test_definitions_load():
     assert defs.resolve_job_def("csp_nightly") is not None
 
 
-def test_nightly_schedule_runs_at_two_uk_time():
+def test_nightly_schedule_runs_at_two_uk_time(settings, monkeypatch):
+    # an empty landing folder and no warehouse: nothing to skip for, the tick runs
+    monkeypatch.setenv("CSP_LANDING", str(settings.landing))
+    monkeypatch.setenv("CSP_WAREHOUSE", str(settings.warehouse))
     schedule = defs.resolve_schedule_def("csp_nightly_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Europe/London"

@@ -1,0 +1,253 @@
+"""Publish the marts for BI tools: a read-only serving DuckDB file and Parquet files.
+
+BI tools never open the warehouse the pipeline writes (DuckDB allows one writing
+process and blocks other processes meanwhile).  After every build whose blocking
+checks pass, the ``serving`` asset copies schema ``marts`` to
+
+- ``serving.duckdb`` beside the warehouse (schemas ``marts`` and ``meta``), and
+- ``parquet/<mart>.parquet`` in the same folder, one file per mart,
+
+each written under a temporary name in the same folder and renamed over the old file
+(``os.replace``, atomic on POSIX and on Windows for files that are not open there).
+A reader that has the old file open keeps reading it (its file handle still points at
+the old inode) until it reconnects; a reader that connects afterwards gets the new
+file; nobody ever sees half a file.  The warehouse is attached read-only for the copy.
+
+A failed build publishes nothing: ``serving`` depends on every mart, so when dbt (a
+model or a test) or a blocking check upstream fails, Dagster skips it and the last
+good copy stays.  See docs/report.md.
+
+(No ``from __future__ import annotations`` here: Dagster inspects the context annotation.)
+"""
+
+import contextlib
+import os
+import stat
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.dbt_assets import csp_dbt_assets
+from orchestration.resources import WAREHOUSE_POOL, WarehouseSettings
+
+SERVING_FILE = "serving.duckdb"
+PARQUET_FOLDER = "parquet"
+MARTS_SCHEMA = "marts"
+GROUP = "publish"
+SERVING_KEY = dg.AssetKey(["serving"])
+MART_KEYS = sorted(
+    (key for key in csp_dbt_assets.keys if key.path[0] == MARTS_SCHEMA),
+    key=lambda key: key.to_user_string(),
+)
+READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH  # 0o444
+
+
+def serving_path(warehouse: Path | str) -> Path:
+    """``serving.duckdb`` beside the warehouse file."""
+    return Path(warehouse).resolve().with_name(SERVING_FILE)
+
+
+def parquet_folder(warehouse: Path | str) -> Path:
+    """``parquet/`` beside the warehouse file."""
+    return Path(warehouse).resolve().parent / PARQUET_FOLDER
+
+
+@dataclass(frozen=True)
+class Publication:
+    serving: Path
+    parquet: dict[str, Path]
+    rows: dict[str, int]
+    published_at: datetime
+    seconds: float
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _temporary(path: Path, token: str) -> Path:
+    return path.with_name(f"{path.name}.tmp-{token}")
+
+
+def remove_stale_temporaries(folder: Path, name: str) -> list[Path]:
+    """Temporary files a crashed publication left behind (the run is the single writer,
+    so no other publication can be using them)."""
+    removed = []
+    for path in folder.glob(f"{name}.tmp-*"):
+        with contextlib.suppress(FileNotFoundError):
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    rows = con.execute(
+        "select table_name from duckdb_tables() where database_name = ? and schema_name = ?"
+        " order by table_name",
+        [catalog, MARTS_SCHEMA],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _copy_marts(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
+    con.execute(f"attach {_sql_string(str(warehouse))} as warehouse (read_only)")
+    tables = mart_tables(con, "warehouse")
+    if not tables:
+        raise RuntimeError(
+            f"{warehouse} has no tables in schema {MARTS_SCHEMA}: nothing to publish"
+        )
+    con.execute(f"create schema {MARTS_SCHEMA}")
+    for table in tables:
+        con.execute(
+            f'create table {MARTS_SCHEMA}."{table}" as'
+            f' select * from warehouse.{MARTS_SCHEMA}."{table}"'
+        )
+    con.execute("detach warehouse")
+    return tables
+
+
+def _write_publication_row(
+    con: duckdb.DuckDBPyConnection,
+    published_at: datetime,
+    warehouse: Path,
+    as_of: date | None,
+    area: str | None,
+    rows: dict[str, int],
+) -> None:
+    con.execute("create schema meta")
+    con.execute(
+        "create table meta.publication (published_at timestamp, as_of date, area varchar,"
+        " source_warehouse varchar, tables varchar[], row_counts map(varchar, bigint))"
+    )
+    con.execute(
+        "insert into meta.publication values (?, ?, ?, ?, ?, map(?, ?))",
+        [published_at, as_of, area, str(warehouse), list(rows), list(rows), list(rows.values())],
+    )
+
+
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection, tables: list[str], folder: Path, token: str
+) -> dict[str, Path]:
+    staged = {}
+    for table in tables:
+        temporary = _temporary(folder / f"{table}.parquet", token)
+        con.execute(
+            f'copy {MARTS_SCHEMA}."{table}" to {_sql_string(str(temporary))}'
+            " (format parquet, compression zstd)"
+        )
+        staged[table] = temporary
+    return staged
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a directory
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def publish_marts(
+    warehouse: Path | str, *, as_of: date | None = None, area: str | None = None
+) -> Publication:
+    """Copy schema ``marts`` of ``warehouse`` to the serving file and to Parquet, each
+    written to a temporary file and then renamed over the published one."""
+    started = time.monotonic()
+    warehouse = Path(warehouse).resolve()
+    serving, parquet = serving_path(warehouse), parquet_folder(warehouse)
+    parquet.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(serving.parent, serving.name)
+    for old in parquet.glob("*.parquet.tmp-*"):
+        old.unlink(missing_ok=True)
+    token = uuid.uuid4().hex
+    staged_serving = _temporary(serving, token)
+    published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    staged_parquet: dict[str, Path] = {}
+    try:
+        con = duckdb.connect(str(staged_serving))
+        try:
+            tables = _copy_marts(con, warehouse)
+            rows = {
+                t: con.execute(f'select count(*) from {MARTS_SCHEMA}."{t}"').fetchone()[0]
+                for t in tables
+            }
+            _write_publication_row(con, published_at, warehouse, as_of, area, rows)
+            staged_parquet = _write_parquet(con, tables, parquet, token)
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        staged_serving.chmod(READ_ONLY)
+        os.replace(staged_serving, serving)
+        published = {}
+        for table, temporary in staged_parquet.items():
+            published[table] = parquet / f"{table}.parquet"
+            os.replace(temporary, published[table])
+        _fsync_folder(serving.parent)
+        _fsync_folder(parquet)
+    finally:
+        for leftover in [staged_serving, *staged_parquet.values()]:
+            if leftover.exists():
+                leftover.chmod(leftover.stat().st_mode | stat.S_IWUSR)
+                leftover.unlink()
+        Path(f"{staged_serving}.wal").unlink(missing_ok=True)
+    return Publication(serving, published, rows, published_at, time.monotonic() - started)
+
+
+@dg.asset(
+    key=SERVING_KEY,
+    deps=MART_KEYS,
+    group_name=GROUP,
+    kinds={"duckdb", "parquet"},
+    pool=WAREHOUSE_POOL,
+    description="Read-only copy of the marts for BI tools: serving.duckdb beside the"
+    " warehouse and parquet/<mart>.parquet, replaced atomically after each good build.",
+)
+def serving(context: dg.AssetExecutionContext, warehouse: WarehouseSettings):
+    settings = warehouse.settings()
+    publication = publish_marts(
+        settings.warehouse, as_of=settings.effective_as_of, area=settings.area_code
+    )
+    context.log.info(
+        "published %d marts to %s and %s in %.1fs",
+        len(publication.rows),
+        publication.serving,
+        parquet_folder(settings.warehouse),
+        publication.seconds,
+    )
+    table = "\n".join(
+        f"| `{name}` | {rows:,} | `{publication.parquet[name].name}` |"
+        for name, rows in publication.rows.items()
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "serving_file": dg.MetadataValue.path(str(publication.serving)),
+            "parquet_folder": dg.MetadataValue.path(str(parquet_folder(settings.warehouse))),
+            "published_at": dg.MetadataValue.text(
+                f"{publication.published_at:%Y-%m-%d %H:%M:%S} UTC"
+            ),
+            "marts": dg.MetadataValue.md(f"| mart | rows | parquet |\n|---|---:|---|\n{table}"),
+            "dagster/row_count": dg.MetadataValue.int(sum(publication.rows.values())),
+            "seconds": dg.MetadataValue.float(round(publication.seconds, 2)),
+        }
+    )
+
+
+publish_assets = [serving]
+
+__all__ = [
+    "MART_KEYS",
+    "SERVING_KEY",
+    "Publication",
+    "parquet_folder",
+    "publish_assets",
+    "publish_marts",
+    "serving",
+    "serving_path",
+]

@@ -1,0 +1,338 @@
+"""One-line commentary per series, drafted from the numbers in the seed report's style.
+
+    3,189 incidents compared to 3,109 last year; an increase of 80 (+2.6%).
+    This gives a year to date total of 6,749 incidents compared to 6,496 last year; ...
+    Target achieved: 12,833 incidents against a baseline of 13,425.
+
+One function per kind of sentence: a count (:func:`count_sentence`), a rolling
+12-month count (:func:`rolling_sentence`), a rate (:func:`rate_sentence`), the year to
+date (:func:`ytd_sentence`), the target (:func:`target_sentence`), a gap
+(:func:`gap_sentence`) and a late or partial return (:func:`data_note`).  They take
+figures already through small-number suppression, so a suppressed figure is
+printed as its marker and never worked back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from orchestration.report import formatting as fmt
+from orchestration.report.formatting import Figure, as_number
+from orchestration.report.quarters import FiscalQuarter
+from orchestration.report.suppression import is_suppressed
+
+
+@dataclass(frozen=True)
+class Words:
+    """How a series is spoken of: '3,189 incidents', '81.4% of IDVA referrals engaged'."""
+
+    one: str  # a count of 1: "incident"; for a rate, the phrase after "81.4%"
+    many: str = ""  # a count of several: "incidents"
+
+    def noun(self, value: Figure) -> str:
+        number = as_number(value)
+        return self.one if number is not None and abs(number) == 1 else (self.many or self.one)
+
+
+# In catalogue order: the report lists series in this order within a measure.
+SERIES_WORDS: dict[tuple[str, str], Words] = {
+    ("1.1", "sbc"): Words("repeat caller to the council", "repeat callers to the council"),
+    ("1.1", "police"): Words("repeat caller to the police", "repeat callers to the police"),
+    ("1.1", "combined"): Words("repeat caller", "repeat callers"),
+    ("1.2", "total"): Words("of surveyed ASB service users satisfied"),
+    ("1.3", "total"): Words("incident", "incidents"),
+    ("1.4", "total"): Words("service request", "service requests"),
+    ("2.1", "total"): Words("offence", "offences"),
+    ("2.2", "total"): Words("offence", "offences"),
+    ("2.3", "total"): Words("offence", "offences"),
+    ("3.1", "commencements"): Words("DRR commencement", "DRR commencements"),
+    ("3.1", "completions"): Words("DRR completion", "DRR completions"),
+    ("3.2", "total"): Words("offence by the cohort", "offences by the cohort"),
+    ("3.3", "opiate_all"): Words("of opiate clients successfully completed treatment"),
+    ("3.3", "non_opiate_all"): Words("of non-opiate clients successfully completed treatment"),
+    ("3.3", "opiate_cj"): Words(
+        "of opiate using criminal justice clients successfully completed treatment"
+    ),
+    ("3.3", "non_opiate_cj"): Words(
+        "of non-opiate criminal justice clients successfully completed treatment"
+    ),
+    ("4.1", "total"): Words("offence", "offences"),
+    ("4.2", "total"): Words("repeat victim", "repeat victims"),
+    ("5.1", "commencements"): Words("ATR commencement", "ATR commencements"),
+    ("5.1", "completions"): Words("ATR completion", "ATR completions"),
+    ("5.1", "breaches"): Words("ATR breach", "ATR breaches"),
+    ("5.2", "total"): Words("alcohol related crime", "alcohol related crimes"),
+    ("6.1", "total"): Words("incident", "incidents"),
+    ("6.2", "victims_engaging"): Words("of MARAC victims engaging with the DA service"),
+    ("6.2", "repeat_victims_engaging"): Words(
+        "of MARAC repeat victims engaging with the DA service"
+    ),
+    ("6.3", "total"): Words("repeat victim", "repeat victims"),
+    ("6.4", "referrals"): Words("referral to the IDVA service", "referrals to the IDVA service"),
+    ("6.4", "worked_with_after_assessment_pct"): Words(
+        "of IDVA referrals worked with following assessment"
+    ),
+    ("6.4", "engaged_pct"): Words("of IDVA referrals engaged with the service"),
+}
+
+
+def words_for(measure_id: str, series: str, unit: str) -> Words:
+    if (measure_id, series) in SERIES_WORDS:
+        return SERIES_WORDS[(measure_id, series)]
+    return Words("") if unit == "percent" else Words("", "")
+
+
+def series_rank(measure_id: str, series: str) -> tuple:
+    """Sort key: measure number, then catalogue order of the series, then name."""
+    number = tuple(int(p) if p.isdigit() else 0 for p in measure_id.split("."))
+    known = list(SERIES_WORDS)
+    position = known.index((measure_id, series)) if (measure_id, series) in known else len(known)
+    return (number, position, series)
+
+
+# --------------------------------------------------------------------------------------
+# building blocks
+
+
+def _with_noun(text: str, noun: str) -> str:
+    return f"{text} {noun}".rstrip()
+
+
+def movement(change: Figure, pct_change: Figure = None) -> str:
+    """'an increase of 80 (+2.6%)', 'a reduction of 17 (-4.1%)', 'no change'."""
+    if is_suppressed(change) or is_suppressed(pct_change):
+        return "change withheld (small numbers)"
+    number = as_number(change)
+    if number is None:
+        return ""
+    if fmt.rounded(number, 0) == 0:
+        return "no change"
+    word = "an increase" if number > 0 else "a reduction"
+    text = f"{word} of {fmt.count(abs(number))}"
+    if as_number(pct_change) is not None:
+        text += f" ({fmt.signed_percent(pct_change)})"
+    return text
+
+
+def point_movement(change: Figure) -> str:
+    """'up 6.4 points', 'down 1.3 points', 'unchanged'."""
+    if is_suppressed(change):
+        return "change withheld (small numbers)"
+    number = as_number(change)
+    if number is None:
+        return ""
+    size = fmt.rounded(abs(number), 1)
+    if size == 0:
+        return "unchanged"
+    return f"{'up' if number > 0 else 'down'} {size} points"
+
+
+def _compared(now: str, last_year: Figure, last_year_text: str, move: str) -> str:
+    if as_number(last_year) is None and not is_suppressed(last_year):
+        return f"{now}; no usable figure for the same quarter last year."
+    text = f"{now} compared to {last_year_text} last year"
+    return f"{text}; {move}." if move else f"{text}."
+
+
+# --------------------------------------------------------------------------------------
+# sentences
+
+
+def count_sentence(fig: Mapping[str, Figure], words: Words) -> str:
+    """'3,189 incidents compared to 3,109 last year; an increase of 80 (+2.6%).'"""
+    value = fig["value"]
+    now = _with_noun(fmt.count(value), words.noun(value))
+    if as_number(value) == 0:
+        now = f"No {words.many or words.one}".rstrip() + " this quarter"
+    move = movement(fig["change"], fig["pct_change"])
+    return _compared(now, fig["last_year_value"], fmt.count(fig["last_year_value"]), move)
+
+
+def rolling_sentence(fig: Mapping[str, Figure], words: Words, quarter: FiscalQuarter) -> str:
+    """'32 repeat victims in the 12 months to 31 March 2017 compared to 18 last year; ...'"""
+    value = fig["value"]
+    now = _with_noun(fmt.count(value), words.noun(value))
+    now += f" in the 12 months to {fmt.long_date(quarter.period_end)}"
+    move = movement(fig["change"], fig["pct_change"])
+    return _compared(now, fig["last_year_value"], fmt.count(fig["last_year_value"]), move)
+
+
+def rate_sentence(fig: Mapping[str, Figure], words: Words, rolling: bool = False) -> str:
+    """'81.4% of IDVA referrals engaged with the service (70 of 86) compared to 75.0% last
+    year; up 6.4 points.'"""
+    now = _with_noun(fmt.percent(fig["value"]), words.one)
+    numerator, denominator = fig.get("numerator"), fig.get("denominator")
+    if as_number(denominator) is not None or is_suppressed(denominator):
+        now += f" ({fmt.count(numerator)} of {fmt.count(denominator)})"
+    if rolling:
+        now += " over the last 12 months"
+    move = point_movement(fig["change"])
+    return _compared(now, fig["last_year_value"], fmt.percent(fig["last_year_value"]), move)
+
+
+def ytd_sentence(
+    fig: Mapping[str, Figure], words: Words, unit: str, quarter: FiscalQuarter, gaps: int = 0
+) -> str:
+    """The year to date (counts summed, rates over the year's cases); '' at Q1."""
+    if quarter.quarter == 1:
+        return ""
+    ytd = fig["ytd_value"]
+    if as_number(ytd) is None and not is_suppressed(ytd):
+        if not gaps:
+            return ""
+        quarters = "quarter" if gaps == 1 else "quarters"
+        return f"No year to date figure: {gaps} {quarters} of the year not received."
+    if unit == "percent":
+        lead = "For the year" if quarter.quarter == 4 else "Year to date"
+        now = f"{lead}, {fmt.percent(ytd)}"
+        move = point_movement(fig["ytd_change"])
+        return _compared(
+            now, fig["ytd_last_year_value"], fmt.percent(fig["ytd_last_year_value"]), move
+        )
+    if quarter.quarter == 4:
+        now = f"This gives a total of {_with_noun(fmt.count(ytd), words.noun(ytd))}"
+        now += " this financial year"
+    else:
+        now = f"This gives a year to date total of {_with_noun(fmt.count(ytd), words.noun(ytd))}"
+    move = movement(fig["ytd_change"], fig["ytd_pct_change"])
+    return _compared(now, fig["ytd_last_year_value"], fmt.count(fig["ytd_last_year_value"]), move)
+
+
+def target_sentence(
+    status: str | None,
+    fig: Mapping[str, Figure],
+    words: Words,
+    unit: str,
+    ytd_method: str,
+    quarter: FiscalQuarter,
+) -> str:
+    """The target status in words, from fct_target_status."""
+    if status in (None, "MONITOR ONLY"):
+        return ""
+    if status == "NOT MEASURABLE":
+        return "Baseline to be confirmed: the target cannot be measured yet."
+    if status == "NO DATA":
+        return "Target not assessed: no usable figure for the year to date."
+    show = fmt.percent if unit == "percent" else fmt.count
+    assessed = fig["assessed_value"]
+    noun = "" if unit == "percent" else words.noun(assessed)
+    baseline = show(fig["baseline"])
+    verdict = {
+        "ACHIEVED": "Target achieved",
+        "NOT ACHIEVED": "Target not achieved",
+        "ON TRACK": "On track",
+        "OFF TRACK": "Off track",
+    }.get(status, status.capitalize())
+    if status in ("ON TRACK", "OFF TRACK") and ytd_method == "sum":
+        share = f"{quarter.quarter} quarters' share" if quarter.quarter > 1 else "a quarter"
+        return (
+            f"{verdict}: {_with_noun(show(assessed), noun)} so far against "
+            f"{show(fig['comparator_value'])} ({share} of the baseline of {baseline})."
+        )
+    what = "target" if unit == "percent" else "baseline"
+    return f"{verdict}: {_with_noun(show(assessed), noun)} against a {what} of {baseline}."
+
+
+def gap_sentence(
+    data_status: str,
+    owner: str,
+    note: str | None,
+    due: date | None,
+    days_overdue: Figure,
+    last_year: str,
+) -> str:
+    """Why there is no figure, who owns it, and how overdue it is."""
+    note_text = f": {note}" if note else ""
+    if data_status == "declared_not_available":
+        text = f"Declared not available by {owner}{note_text}."
+    elif data_status == "not_yet_due":
+        text = f"Not yet due ({owner}; due {fmt.long_date(due)})."
+    elif data_status == "partial":
+        text = f"Partial return from {owner}{note_text}."
+    else:
+        text = f"No return received from {owner}: due {fmt.long_date(due)}"
+        text += f", {fmt.days(days_overdue)} overdue." if as_number(days_overdue) else "."
+    if last_year != fmt.NONE:
+        text += f" Same quarter last year: {last_year}."
+    return text
+
+
+def data_note(
+    data_status: str,
+    due: date | None,
+    received: date | None,
+    note: str | None,
+    is_approximation: bool,
+) -> str:
+    """A late or approximate figure, said plainly."""
+    parts = []
+    if data_status == "late" and due and received:
+        late_by = (received - due).days
+        parts.append(
+            f"Received late on {fmt.long_date(received)} ({fmt.days(late_by)} after the due date)."
+        )
+    elif data_status == "partial" and note:
+        parts.append(f"Partial: {note}.")
+    if is_approximation:
+        parts.append("Includes police.uk months where its wider crime type stands in.")
+    return " ".join(parts)
+
+
+def commentary(
+    row: Mapping[str, object],
+    fig: Mapping[str, Figure],
+    quarter: FiscalQuarter,
+    gaps: int = 0,
+) -> str:
+    """The series' commentary: what happened, the year to date, the target, caveats."""
+    measure, series, unit = str(row["measure_id"]), str(row["series"]), str(row["unit"])
+    words = words_for(measure, series, unit)
+    status = str(row.get("data_status") or "missing")
+    method = str(row.get("ytd_method") or "sum")
+    has_value = as_number(fig["value"]) is not None or is_suppressed(fig["value"])
+    if not has_value or status in ("missing", "declared_not_available", "not_yet_due"):
+        last_year = fmt.figure(fig["last_year_value"], unit)
+        return gap_sentence(
+            status,
+            str(row.get("owner") or "the owning agency"),
+            _text(row.get("status_note")),
+            _day(row.get("due_date")),
+            fig.get("days_overdue"),
+            last_year,
+        )
+    if unit == "percent":
+        first = rate_sentence(fig, words, rolling=method == "latest")
+    elif method == "latest":
+        first = rolling_sentence(fig, words, quarter)
+    else:
+        first = count_sentence(fig, words)
+    parts = [
+        first,
+        "" if method == "latest" else ytd_sentence(fig, words, unit, quarter, gaps),
+        target_sentence(_text(row.get("status")), fig, words, unit, method, quarter),
+        data_note(
+            status,
+            _day(row.get("due_date")),
+            _day(row.get("received_date")),
+            _text(row.get("status_note")),
+            bool(row.get("is_approximation") is True),
+        ),
+    ]
+    return " ".join(p for p in parts if p)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def _day(value: object) -> date | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "date") and callable(value.date):
+        try:
+            return value.date()  # pandas Timestamp / datetime
+        except ValueError:
+            return None
+    return value if isinstance(value, date) else None

@@ -1,0 +1,237 @@
+"""Read one quarter's report from the marts (schema ``marts``) into DataFrames.
+
+Only the marts are read: ``dim_measure``, ``fct_measure_quarter``,
+``fct_target_status``, ``fct_missing_returns``, ``fct_published_reconciliation`` (and
+``dim_fiscal_quarter`` to check the quarter has ended).  The source is any DuckDB file
+holding them, opened read-only: the serving copy in production, the warehouse in tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from orchestration.report.quarters import FiscalQuarter
+from orchestration.report.suppression import Level, geography_level
+
+TREND_YEARS = 3  # the trend charts show the report's fiscal year and the two before it
+
+Source = duckdb.DuckDBPyConnection | str | Path
+
+
+class ReportDataError(ValueError):
+    """The marts cannot give this report (unknown area, quarter not ended or not built)."""
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows, as read from the marts (pure data, no formatting)."""
+
+    quarter: FiscalQuarter
+    area_code: str
+    area_name: str
+    level: Level  # borough | below_borough: whether small-number suppression applies
+    series: pd.DataFrame  # one row per catalogue series: the quarter, target status, RAG
+    trend: pd.DataFrame  # every series x quarter of the trend window
+    missing: pd.DataFrame  # missing / late returns of the fiscal year up to the quarter
+    reconciliation: pd.DataFrame  # published figures that differ, up to the quarter
+    as_of: date | None = None  # the marts' as-of date (days overdue count to it)
+    published_at: datetime | None = None  # when the serving copy was published
+    source: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def _connection(source: Source) -> Iterator[duckdb.DuckDBPyConnection]:
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        yield source
+        return
+    path = Path(source)
+    if not path.exists():
+        raise ReportDataError(f"no DuckDB file at {path}")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _source_name(source: Source) -> str:
+    return "connection" if isinstance(source, duckdb.DuckDBPyConnection) else str(source)
+
+
+def report_areas(source: Source, area: str | None = None) -> list[tuple[str, str]]:
+    """The (code, name) areas in the marts matching ``area`` (a code, a name, ``all`` or
+    None for every area)."""
+    with _connection(source) as con:
+        rows = con.execute(
+            "select distinct area_code, area_name from marts.dim_measure order by area_code"
+        ).fetchall()
+    if area is None or area.strip().lower() == "all":
+        return [(code, name) for code, name in rows]
+    wanted = area.strip().lower()
+    matches = [(c, n) for c, n in rows if wanted in (c.lower(), (n or "").lower())]
+    if not matches:
+        known = ", ".join(f"{c} ({n})" for c, n in rows) or "none"
+        raise ReportDataError(f"area {area!r} is not in the marts; they hold: {known}")
+    return matches
+
+
+SERIES_SQL = """
+select m.theme, m.measure_id, m.series, m.title, m.unit, m.direction, m.target_rule,
+       m.owner, m.source as catalogue_source, m.ytd_method, m.is_derived,
+       f.value, f.numerator, f.denominator, f.last_year_value, f.change, f.pct_change,
+       f.ytd_value, f.ytd_last_year_value, f.ytd_change, f.ytd_pct_change,
+       f.data_status, f.status_note, f.due_date, f.received_date, f.is_approximation,
+       f.months_expected, f.months_received, f.source,
+       t.baseline, t.baseline_source, t.previous_year_outturn, t.target_value,
+       t.comparator_value, t.assessed_value, t.status, t.rag,
+       r.days_overdue
+from marts.dim_measure m
+left join marts.fct_measure_quarter f
+  on f.area_code = m.area_code and f.measure_id = m.measure_id and f.series = m.series
+ and f.fiscal_year = $fy and f.quarter = $q
+left join marts.fct_target_status t
+  on t.area_code = m.area_code and t.measure_id = m.measure_id and t.series = m.series
+ and t.fiscal_year = $fy and t.quarter = $q
+left join marts.fct_missing_returns r
+  on r.area_code = m.area_code and r.measure_id = m.measure_id and r.series = m.series
+ and r.fiscal_year = $fy and r.quarter = $q
+where m.area_code = $area
+"""
+
+TREND_SQL = """
+select f.measure_id, f.series, f.fiscal_year, f.quarter, f.period_end, f.unit,
+       f.value, f.numerator, f.denominator, f.data_status,
+       t.target_rule, t.baseline, t.target_value, t.status, t.rag
+from marts.fct_measure_quarter f
+left join marts.fct_target_status t
+  on t.area_code = f.area_code and t.measure_id = f.measure_id and t.series = f.series
+ and t.fiscal_year = f.fiscal_year and t.quarter = f.quarter
+where f.area_code = $area and f.period_end between $first and $last
+order by f.measure_id, f.series, f.period_end
+"""
+
+MISSING_SQL = """
+select r.measure_id, r.series, m.title, m.theme, r.fiscal_year, r.quarter, r.source,
+       r.owner, r.due_date, r.received_date, r.status, r.days_overdue, r.note
+from marts.fct_missing_returns r
+join marts.dim_measure m
+  on m.area_code = r.area_code and m.measure_id = r.measure_id and m.series = r.series
+where r.area_code = $area and r.fiscal_year = $fy and r.quarter <= $q
+order by r.quarter, r.measure_id, r.series
+"""
+
+RECONCILIATION_SQL = """
+select measure_id, series, fiscal_year, period, figure, check_kind, published_text,
+       published_value, expected_text, expected_value, difference, explanation
+from marts.fct_published_reconciliation
+where area_code = $area
+  and (fiscal_year < $fy
+       or (fiscal_year = $fy
+           and ((period like 'Q%' and cast(substr(period, 2) as integer) <= $q)
+                or (period = 'FY' and $q = 4))))
+order by measure_id, series, fiscal_year, period, figure, check_kind
+"""
+
+
+def _quarter_row(con: duckdb.DuckDBPyConnection, area: str, quarter: FiscalQuarter) -> tuple:
+    row = con.execute(
+        "select is_ended from marts.dim_fiscal_quarter"
+        " where area_code = $area and fiscal_year = $fy and quarter = $q",
+        {"area": area, "fy": quarter.fiscal_year, "q": quarter.quarter},
+    ).fetchone()
+    if row is None:
+        raise ReportDataError(f"{quarter.label} is not in marts.dim_fiscal_quarter for {area}")
+    if not row[0]:
+        raise ReportDataError(f"{quarter.label} had not ended on the marts' as-of date")
+    built = con.execute(
+        "select count(*) from marts.fct_measure_quarter"
+        " where area_code = $area and fiscal_year = $fy and quarter = $q",
+        {"area": area, "fy": quarter.fiscal_year, "q": quarter.quarter},
+    ).fetchone()
+    if not built or not built[0]:
+        raise ReportDataError(f"marts.fct_measure_quarter holds nothing for {quarter.label}")
+    return row
+
+
+def _publication(con: duckdb.DuckDBPyConnection) -> tuple[date | None, datetime | None]:
+    """As-of date and publication time of a serving copy (None for the warehouse)."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'meta'"
+        " and table_name = 'publication'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return None, None
+    row = con.execute("select as_of, published_at from meta.publication").fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def _as_of_from_missing(missing: pd.DataFrame) -> date | None:
+    """The marts' as-of date: a missing return's due date + its days overdue."""
+    rows = missing[missing["status"] != "late"].dropna(subset=["due_date", "days_overdue"])
+    if rows.empty:
+        return None
+    first = rows.iloc[0]
+    return (pd.Timestamp(first["due_date"]) + pd.Timedelta(days=int(first["days_overdue"]))).date()
+
+
+def _area_name(con: duckdb.DuckDBPyConnection, area: str) -> str:
+    row = con.execute(
+        "select any_value(area_name) from marts.dim_measure where area_code = ?", [area]
+    ).fetchone()
+    if not row or row[0] is None:
+        raise ReportDataError(f"area {area} is not in marts.dim_measure")
+    return str(row[0])
+
+
+def build_report(
+    source: Source,
+    fiscal_year: str,
+    quarter: int,
+    area_code: str | None = None,
+    *,
+    as_of: date | None = None,
+) -> ReportData:
+    """One quarter's report data for one area, read from the marts in ``source``.
+
+    ``area_code`` may be omitted when the marts hold a single area.
+    """
+    fq = FiscalQuarter.of(fiscal_year, quarter)
+    with _connection(source) as con:
+        area = area_code or _single_area(con)
+        name = _area_name(con, area)
+        _quarter_row(con, area, fq)
+        params = {"area": area, "fy": fq.fiscal_year, "q": fq.quarter}
+        series = con.execute(SERIES_SQL, params).df()
+        first = FiscalQuarter(fq.start_year - TREND_YEARS + 1, 1).period_end
+        trend = con.execute(TREND_SQL, {"area": area, "first": first, "last": fq.period_end}).df()
+        missing = con.execute(MISSING_SQL, params).df()
+        reconciliation = con.execute(RECONCILIATION_SQL, params).df()
+        published_as_of, published_at = _publication(con)
+    return ReportData(
+        quarter=fq,
+        area_code=area,
+        area_name=name,
+        level=geography_level(area),
+        series=series,
+        trend=trend,
+        missing=missing,
+        reconciliation=reconciliation,
+        as_of=as_of or published_as_of or _as_of_from_missing(missing),
+        published_at=published_at,
+        source=_source_name(source),
+    )
+
+
+def _single_area(con: duckdb.DuckDBPyConnection) -> str:
+    rows = con.execute("select distinct area_code from marts.dim_measure").fetchall()
+    if len(rows) != 1:
+        raise ReportDataError(f"the marts hold {len(rows)} areas: pass area_code")
+    return str(rows[0][0])

@@ -1,0 +1,419 @@
+"""What the report prints, the same for the HTML page and the workbook.
+
+:func:`series_views` turns the marts' rows into printed rows: figures through
+small-number suppression, formatted cells (text and the exact number behind it), the
+status, the RAG and the commentary.  The renderers only lay these out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from orchestration.report import formatting as fmt
+from orchestration.report.commentary import commentary, series_rank
+from orchestration.report.data import ReportData
+from orchestration.report.formatting import Figure
+from orchestration.report.suppression import (
+    BOROUGH,
+    WITHHELD,
+    Level,
+    derived,
+    is_suppressed,
+    suppress,
+)
+
+RAG_ORDER = ("Green", "Amber", "Red", "Grey")
+NOT_ASSESSED = "NOT ASSESSED"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A printed figure: its text, and the number behind it (None if blank or withheld)."""
+
+    text: str
+    number: float | None = None
+    kind: str = "text"  # count | percent | points | pct_change | days | text
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+
+
+SERIES_COLUMNS = (
+    Column("value", "This quarter"),
+    Column("last_year_value", "Same quarter last year"),
+    Column("change", "Change"),
+    Column("pct_change", "% change"),
+    Column("ytd_value", "Year to date"),
+    Column("ytd_last_year_value", "Year to date last year"),
+    Column("baseline", "Baseline / target"),
+)
+
+
+@dataclass(frozen=True)
+class SeriesView:
+    key: str  # "1.3 total"
+    theme: str
+    measure_id: str
+    series: str
+    title: str
+    owner: str
+    unit: str
+    cells: dict[str, Cell]
+    status: str
+    rag: str
+    data_status: str
+    commentary: str
+
+
+@dataclass(frozen=True)
+class ThemeView:
+    name: str
+    rows: list[SeriesView]
+
+
+def plain(value: Any) -> Any:
+    """A pandas/numpy value as plain Python: NaN/NaT -> None, Timestamp -> date."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.date()
+    if hasattr(value, "item") and not isinstance(value, str | date):
+        return plain(value.item())
+    return value
+
+
+def plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: plain(v) for k, v in row.items()}
+
+
+# --------------------------------------------------------------------------------------
+# suppression of one series' figures
+
+
+def _denominators(
+    trend: pd.DataFrame, row: Mapping[str, Any], fiscal_year: str, quarter: int
+) -> tuple[Figure, Figure, Figure]:
+    """Denominators of a rate: the same quarter last year, the year to date, and the year
+    to date last year."""
+    mine = trend[(trend["measure_id"] == row["measure_id"]) & (trend["series"] == row["series"])]
+    last_fy = f"{int(fiscal_year[:4]) - 1}/{int(fiscal_year[:4]) % 100:02d}"
+    last = mine[(mine["fiscal_year"] == last_fy) & (mine["quarter"] == quarter)]["denominator"]
+    year = mine[(mine["fiscal_year"] == fiscal_year) & (mine["quarter"] <= quarter)]
+    last_year_den = plain(last.iloc[0]) if len(last) else None
+    if row.get("ytd_method") == "latest":
+        return last_year_den, row.get("denominator"), last_year_den
+    ytd_den = plain(year["denominator"].sum(min_count=1))
+    last_year_year = mine[(mine["fiscal_year"] == last_fy) & (mine["quarter"] <= quarter)]
+    return last_year_den, ytd_den, plain(last_year_year["denominator"].sum(min_count=1))
+
+
+def published_figures(
+    row: Mapping[str, Any], level: Level, trend: pd.DataFrame | None = None
+) -> dict[str, Figure]:
+    """The series' figures as they may be published at ``level``."""
+    fig: dict[str, Figure] = {k: row.get(k) for k in _FIGURE_KEYS}
+    if level == BOROUGH:
+        return fig
+    unit = str(row["unit"])
+    ly_den = ytd_den = ytd_ly_den = None
+    if unit == "percent" and trend is not None:
+        fy, q = str(row["fiscal_year"]), int(row["quarter"])
+        ly_den, ytd_den, ytd_ly_den = _denominators(trend, row, fy, q)
+    out = dict(fig)
+    out["numerator"] = suppress(fig["numerator"], level=level)
+    out["denominator"] = suppress(fig["denominator"], level=level)
+    out["value"] = suppress(fig["value"], level=level, unit=unit, denominator=fig["denominator"])
+    out["last_year_value"] = suppress(
+        fig["last_year_value"], level=level, unit=unit, denominator=ly_den
+    )
+    out["ytd_value"] = suppress(fig["ytd_value"], level=level, unit=unit, denominator=ytd_den)
+    out["ytd_last_year_value"] = suppress(
+        fig["ytd_last_year_value"], level=level, unit=unit, denominator=ytd_ly_den
+    )
+    out["assessed_value"] = suppress(
+        fig["assessed_value"], level=level, unit=unit, denominator=ytd_den
+    )
+    for name, a, b in (
+        ("change", "value", "last_year_value"),
+        ("pct_change", "value", "last_year_value"),
+        ("ytd_change", "ytd_value", "ytd_last_year_value"),
+        ("ytd_pct_change", "ytd_value", "ytd_last_year_value"),
+    ):
+        out[name] = derived(fig[name], out[a], out[b])
+    if is_suppressed(out["numerator"]) or is_suppressed(out["denominator"]):
+        out["numerator"] = out["denominator"] = WITHHELD
+    return out
+
+
+_FIGURE_KEYS = (
+    "value",
+    "numerator",
+    "denominator",
+    "last_year_value",
+    "change",
+    "pct_change",
+    "ytd_value",
+    "ytd_last_year_value",
+    "ytd_change",
+    "ytd_pct_change",
+    "baseline",
+    "comparator_value",
+    "assessed_value",
+    "days_overdue",
+)
+
+
+# --------------------------------------------------------------------------------------
+# cells
+
+
+def _cell(value: Figure, kind: str) -> Cell:
+    printer = {
+        "count": fmt.count,
+        "percent": fmt.percent,
+        "points": fmt.points,
+        "signed_count": fmt.signed_count,
+        "pct_change": fmt.signed_percent,
+    }[kind]
+    return Cell(printer(value), fmt.as_number(value) if not is_suppressed(value) else None, kind)
+
+
+def _value_cell(value: Figure, data_status: str, unit: str) -> Cell:
+    if fmt.as_number(value) is None and not is_suppressed(value):
+        text = {
+            "declared_not_available": "Not available",
+            "missing": "Missing",
+            "not_yet_due": "Not yet due",
+            "partial": "Partial",
+        }.get(data_status, fmt.NONE)
+        return Cell(text, None, "text")
+    return _cell(value, "percent" if unit == "percent" else "count")
+
+
+def series_cells(fig: Mapping[str, Figure], unit: str, data_status: str) -> dict[str, Cell]:
+    rate = unit == "percent"
+    value_kind = "percent" if rate else "count"
+    return {
+        "value": _value_cell(fig["value"], data_status, unit),
+        "last_year_value": _cell(fig["last_year_value"], value_kind),
+        "change": _cell(fig["change"], "points" if rate else "signed_count"),
+        "pct_change": _cell(None if rate else fig["pct_change"], "pct_change"),
+        "ytd_value": _cell(fig["ytd_value"], value_kind),
+        "ytd_last_year_value": _cell(fig["ytd_last_year_value"], value_kind),
+        "baseline": _cell(fig["baseline"], value_kind),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# rows
+
+
+def _unusable_quarters(trend: pd.DataFrame, row: Mapping[str, Any], fiscal_year: str, q: int):
+    mine = trend[
+        (trend["measure_id"] == row["measure_id"])
+        & (trend["series"] == row["series"])
+        & (trend["fiscal_year"] == fiscal_year)
+        & (trend["quarter"] <= q)
+    ]
+    return int((~mine["data_status"].isin(["reported", "late"])).sum())
+
+
+def series_view(data: ReportData, raw: Mapping[str, Any]) -> SeriesView:
+    row = plain_row(raw)
+    q = data.quarter
+    row["fiscal_year"], row["quarter"] = q.fiscal_year, q.quarter
+    fig = published_figures(row, data.level, data.trend)
+    data_status = str(row.get("data_status") or "missing")
+    gaps = _unusable_quarters(data.trend, row, q.fiscal_year, q.quarter)
+    return SeriesView(
+        key=f"{row['measure_id']} {row['series']}",
+        theme=str(row["theme"]),
+        measure_id=str(row["measure_id"]),
+        series=str(row["series"]),
+        title=str(row["title"]),
+        owner=str(row.get("owner") or ""),
+        unit=str(row["unit"]),
+        cells=series_cells(fig, str(row["unit"]), data_status),
+        status=str(row.get("status") or NOT_ASSESSED),
+        rag=str(row.get("rag") or "Grey"),
+        data_status=data_status,
+        commentary=commentary(row, fig, q, gaps),
+    )
+
+
+def series_views(data: ReportData) -> list[SeriesView]:
+    views = [series_view(data, r) for r in data.series.to_dict("records")]
+    return sorted(views, key=lambda v: series_rank(v.measure_id, v.series))
+
+
+def theme_views(data: ReportData) -> list[ThemeView]:
+    themes: dict[str, list[SeriesView]] = {}
+    for view in series_views(data):
+        themes.setdefault(view.theme, []).append(view)
+    return [ThemeView(name, rows) for name, rows in themes.items()]
+
+
+def rag_counts(views: list[SeriesView]) -> dict[str, int]:
+    return {rag: sum(1 for v in views if v.rag == rag) for rag in RAG_ORDER}
+
+
+# --------------------------------------------------------------------------------------
+# missing returns and reconciliation
+
+
+@dataclass(frozen=True)
+class MissingView:
+    key: str  # "3.1 commencements 2016/17 Q4"
+    measure_id: str
+    series: str
+    title: str
+    quarter: str
+    owner: str
+    source: str
+    status: str
+    status_key: str
+    due: str
+    received: str
+    days_overdue: Cell
+    note: str
+
+
+STATUS_WORDS = {
+    "missing": "Missing",
+    "declared_not_available": "Not available (declared)",
+    "late": "Late",
+    "partial": "Partial",
+}
+
+
+def missing_views(data: ReportData) -> list[MissingView]:
+    views = []
+    for raw in data.missing.to_dict("records"):
+        row = plain_row(raw)
+        overdue = row.get("days_overdue")
+        views.append(
+            MissingView(
+                key=f"{row['measure_id']} {row['series']} {row['fiscal_year']} Q{row['quarter']}",
+                measure_id=str(row["measure_id"]),
+                series=str(row["series"]),
+                title=str(row["title"]),
+                quarter=f"Q{row['quarter']}",
+                owner=str(row.get("owner") or ""),
+                source=str(row.get("source") or ""),
+                status=STATUS_WORDS.get(str(row["status"]), str(row["status"])),
+                status_key=str(row["status"]),
+                due=fmt.long_date(row.get("due_date")),
+                received=fmt.long_date(row.get("received_date")),
+                days_overdue=Cell(fmt.count(overdue), fmt.as_number(overdue), "count"),
+                note=str(row.get("note") or ""),
+            )
+        )
+    return views
+
+
+@dataclass(frozen=True)
+class ReconciliationView:
+    key: str
+    measure_id: str
+    series: str
+    fiscal_year: str
+    period: str
+    figure: str
+    check: str
+    published: Cell
+    expected: Cell
+    difference: Cell
+    explanation: str
+    suppressed: bool
+
+
+FIGURE_WORDS = {
+    "value": "value",
+    "last_year_value": "same quarter last year",
+    "change": "change",
+    "pct_change": "% change",
+    "ytd_value": "year to date",
+    "ytd_last_year": "year to date last year",
+    "ytd_change": "year to date change",
+    "ytd_pct_change": "year to date % change",
+    "baseline": "baseline",
+    "target_status": "target status",
+    "numerator": "numerator",
+    "denominator": "denominator",
+    "context_count": "count quoted (breakdown)",
+    "return_status": "return status",
+}
+CHECK_WORDS = {
+    "internal_arithmetic": "report's own arithmetic",
+    "recomputed": "recomputed from the records",
+}
+BREAKDOWN_FIGURES = ("context_count",)  # breakdowns below the borough total
+
+
+def reconciliation_view(raw: Mapping[str, Any], level: Level) -> ReconciliationView:
+    row = plain_row(raw)
+    figure = str(row["figure"])
+    breakdown_level: Level = "below_borough" if figure in BREAKDOWN_FIGURES else level
+    published = suppress(row.get("published_value"), level=breakdown_level)
+    expected = suppress(row.get("expected_value"), level=breakdown_level)
+    difference = derived(row.get("difference"), published, expected)
+    hidden = any(is_suppressed(v) for v in (published, expected))
+    published_text = _published_text(row.get("published_text"), row.get("published_value"))
+    expected_text = str(row.get("expected_text") or fmt.NONE)
+    if is_suppressed(published):
+        published_text = str(published)
+    if is_suppressed(expected):
+        expected_text = str(expected)
+    explanation = str(row.get("explanation") or "")
+    if hidden:
+        explanation = "A breakdown below the borough total: figures under 5 are not shown."
+    return ReconciliationView(
+        key=f"{row['measure_id']} {row['series']} {row['fiscal_year']} {row['period']} "
+        f"{figure} {row['check_kind']}",
+        measure_id=str(row["measure_id"]),
+        series=str(row["series"]),
+        fiscal_year=str(row["fiscal_year"]),
+        period=str(row["period"]),
+        figure=FIGURE_WORDS.get(figure, figure),
+        check=CHECK_WORDS.get(str(row["check_kind"]), str(row["check_kind"])),
+        published=Cell(published_text, fmt.as_number(published), "number"),
+        expected=Cell(expected_text, fmt.as_number(expected), "number"),
+        difference=Cell(_difference_text(difference), fmt.as_number(difference), "number"),
+        explanation=explanation,
+        suppressed=hidden,
+    )
+
+
+def _published_text(text: object, value: object) -> str:
+    """A published whole number with thousands separators, as the warehouse prints its
+    own; anything else as it was published."""
+    number = fmt.as_number(value)
+    if number is not None and float(number).is_integer() and str(text or "").lstrip("-").isdigit():
+        return fmt.count(number)
+    return str(text) if text not in (None, "") else fmt.NONE
+
+
+def _difference_text(value: Figure) -> str:
+    if isinstance(value, str):
+        return value
+    number = fmt.as_number(value)
+    if number is None:
+        return fmt.NONE
+    if float(number).is_integer():
+        return fmt.signed_count(number)
+    return f"{fmt.rounded(number, 1):+}"
+
+
+def reconciliation_views(data: ReportData) -> list[ReconciliationView]:
+    return [reconciliation_view(r, data.level) for r in data.reconciliation.to_dict("records")]

@@ -1,0 +1,284 @@
+"""The report as an Excel workbook: the same table, with RAG fills, and the lists.
+
+Sheets: ``Report`` (grouped by theme, as the HTML), ``Missing returns``,
+``Reconciliation``, ``Trend data`` (the quarters the charts draw) and ``Notes``.
+Figures are numbers with number formats (so they can be summed and charted); a
+suppressed figure is the text ``<5`` or ``withheld``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from orchestration.report.charts import RAG_COLOURS, plotted_values
+from orchestration.report.data import ReportData
+from orchestration.report.presentation import (
+    SERIES_COLUMNS,
+    Cell,
+    missing_views,
+    reconciliation_views,
+    theme_views,
+)
+
+NUMBER_FORMATS = {
+    "count": "#,##0",
+    "signed_count": '+#,##0;-#,##0;"0"',
+    "percent": '0.0"%"',
+    "points": '+0.0" pts";-0.0" pts";"0.0 pts"',
+    "pct_change": '+0.0"%";-0.0"%";"0.0%"',
+    "number": "#,##0.0##",
+}
+NAVY = "1F3864"
+HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
+THEME_FILL = PatternFill("solid", fgColor=NAVY)
+THIN = Side(style="thin", color="BFBFBF")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+RAG_FONT_COLOURS = {"Amber": "000000"}
+
+REPORT_HEADERS = (
+    "No",
+    "Series",
+    "Measure",
+    "Owner",
+    *(c.header for c in SERIES_COLUMNS),
+    "Status",
+    "RAG",
+    "Data status",
+    "Commentary",
+)
+REPORT_WIDTHS = (6, 16, 42, 24, 11, 11, 10, 10, 11, 11, 11, 15, 9, 14, 90)
+
+
+def _write_cell(sheet: Worksheet, row: int, column: int, cell: Cell | object) -> None:
+    target = sheet.cell(row=row, column=column)
+    if isinstance(cell, Cell):
+        if cell.number is not None:
+            target.value = cell.number
+            target.number_format = NUMBER_FORMATS.get(cell.kind, "General")
+        else:
+            target.value = cell.text
+            target.alignment = Alignment(horizontal="right", vertical="top")
+    else:
+        target.value = cell
+    target.border = BORDER
+    if target.alignment.horizontal is None:
+        target.alignment = WRAP
+
+
+def _header(sheet: Worksheet, row: int, headers: Sequence[str], widths: Sequence[int]) -> None:
+    for column, (text, width) in enumerate(zip(headers, widths, strict=True), start=1):
+        cell = sheet.cell(row=row, column=column, value=text)
+        cell.font = Font(bold=True, color=NAVY)
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+        sheet.column_dimensions[get_column_letter(column)].width = width
+
+
+def _page_setup(sheet: Worksheet, title_rows: str | None = None) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        sheet.print_title_rows = title_rows
+
+
+def _report_sheet(sheet: Worksheet, data: ReportData) -> int:
+    sheet.title = "Report"
+    q = data.quarter
+    sheet["A1"] = f"Community Safety Plan: quarterly performance report {q.label} ({q.months})"
+    sheet["A1"].font = Font(bold=True, size=14, color=NAVY)
+    as_of = f"; as at {data.as_of:%d %B %Y}" if data.as_of else ""
+    sheet["A2"] = f"{data.area_name} ({data.area_code}). Figures from the warehouse marts{as_of}."
+    _header(sheet, 4, REPORT_HEADERS, REPORT_WIDTHS)
+    row = 5
+    written = 0
+    for theme in theme_views(data):
+        sheet.cell(row=row, column=1, value=theme.name).font = Font(bold=True, color="FFFFFF")
+        for column in range(1, len(REPORT_HEADERS) + 1):
+            sheet.cell(row=row, column=column).fill = THEME_FILL
+        row += 1
+        for view in theme.rows:
+            values: list[Cell | object] = [view.measure_id, view.series, view.title, view.owner]
+            values += [view.cells[c.key] for c in SERIES_COLUMNS]
+            values += [view.status, view.rag, view.data_status, view.commentary]
+            for column, value in enumerate(values, start=1):
+                _write_cell(sheet, row, column, value)
+            rag = sheet.cell(row=row, column=REPORT_HEADERS.index("RAG") + 1)
+            rag.fill = PatternFill("solid", fgColor=RAG_COLOURS[view.rag].lstrip("#").upper())
+            rag.font = Font(bold=True, color=RAG_FONT_COLOURS.get(view.rag, "FFFFFF"))
+            rag.alignment = Alignment(horizontal="center", vertical="top")
+            row += 1
+            written += 1
+    sheet.freeze_panes = "E5"
+    _page_setup(sheet, "4:4")
+    return written
+
+
+def _missing_sheet(sheet: Worksheet, data: ReportData) -> None:
+    headers = (
+        "No",
+        "Series",
+        "Measure",
+        "Year",
+        "Quarter",
+        "Owning agency",
+        "Source",
+        "Status",
+        "Due",
+        "Received",
+        "Days overdue",
+        "Note",
+    )
+    _header(sheet, 1, headers, (6, 16, 42, 9, 8, 28, 26, 20, 16, 16, 10, 50))
+    for row, view in enumerate(missing_views(data), start=2):
+        values = (
+            view.measure_id,
+            view.series,
+            view.title,
+            data.quarter.fiscal_year,
+            view.quarter,
+            view.owner,
+            view.source,
+            view.status,
+            view.due,
+            view.received,
+            view.days_overdue,
+            view.note,
+        )
+        for column, value in enumerate(values, start=1):
+            _write_cell(sheet, row, column, value)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(2, sheet.max_row)}"
+    _page_setup(sheet, "1:1")
+
+
+def _reconciliation_sheet(sheet: Worksheet, data: ReportData) -> None:
+    headers = (
+        "No",
+        "Series",
+        "Year",
+        "Period",
+        "Figure",
+        "Checked against",
+        "Published",
+        "Expected",
+        "Difference",
+        "Explanation",
+    )
+    _header(sheet, 1, headers, (6, 18, 9, 8, 22, 26, 11, 11, 11, 90))
+    for row, view in enumerate(reconciliation_views(data), start=2):
+        values = (
+            view.measure_id,
+            view.series,
+            view.fiscal_year,
+            view.period,
+            view.figure,
+            view.check,
+            view.published,
+            view.expected,
+            view.difference,
+            view.explanation,
+        )
+        for column, value in enumerate(values, start=1):
+            _write_cell(sheet, row, column, value)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(2, sheet.max_row)}"
+    _page_setup(sheet, "1:1")
+
+
+def _trend_sheet(sheet: Worksheet, data: ReportData) -> None:
+    headers = (
+        "No",
+        "Series",
+        "Year",
+        "Quarter",
+        "Unit",
+        "Value",
+        "Data status",
+        "Baseline / target",
+        "RAG",
+    )
+    _header(sheet, 1, headers, (6, 30, 9, 8, 9, 11, 22, 14, 8))
+    trend = data.trend.sort_values(["measure_id", "series", "fiscal_year", "quarter"])
+    row = 2
+    for (_, _), points in trend.groupby(["measure_id", "series"], sort=False):
+        shown = plotted_values(points, str(points["unit"].iloc[0]), data.level)
+        for record, value in zip(points.to_dict("records"), shown, strict=True):
+            unit = str(record["unit"])
+            kind = "percent" if unit == "percent" else "count"
+            number = None if value != value else value
+            target = record.get("target_value")
+            values = (
+                record["measure_id"],
+                record["series"],
+                record["fiscal_year"],
+                f"Q{record['quarter']}",
+                unit,
+                Cell("" if number is None else str(number), number, kind),
+                record["data_status"],
+                Cell("", None if target != target else target, kind),
+                record.get("rag") if isinstance(record.get("rag"), str) else "",
+            )
+            for column, item in enumerate(values, start=1):
+                _write_cell(sheet, row, column, item)
+            row += 1
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(2, row - 1)}"
+
+
+def _notes_sheet(sheet: Worksheet, data: ReportData, generated_at: datetime) -> None:
+    notes = (
+        ("Report", f"{data.quarter.label} ({data.quarter.months}), {data.area_name}"),
+        (
+            "Source",
+            "The warehouse marts: fct_measure_quarter, fct_target_status, "
+            "fct_missing_returns, fct_published_reconciliation, dim_measure.",
+        ),
+        ("As of", f"{data.as_of:%d %B %Y}" if data.as_of else ""),
+        ("Generated", f"{generated_at:%d %B %Y %H:%M}"),
+        (
+            "Small numbers",
+            "Below the borough total, counts of 1-4 are shown as <5 and rates "
+            "over fewer than 5 cases are withheld, with the changes worked from them. Borough "
+            "totals are published as they are.",
+        ),
+        ("Percentages", "Rates are percentages (0-100); their change is in percentage points."),
+        (
+            "Charts",
+            "The HTML report draws the trend of every series; 'Trend data' holds the "
+            "same quarters for charting here.",
+        ),
+    )
+    _header(sheet, 1, ("Item", "Note"), (16, 110))
+    for row, (item, note) in enumerate(notes, start=2):
+        _write_cell(sheet, row, 1, item)
+        _write_cell(sheet, row, 2, note)
+
+
+def render_xlsx(data: ReportData, path: Path | str, generated_at: datetime | None = None) -> Path:
+    """Write the workbook to ``path``; returns the path."""
+    generated_at = generated_at or datetime.now().replace(microsecond=0)
+    workbook = Workbook()
+    _report_sheet(workbook.active, data)
+    _missing_sheet(workbook.create_sheet("Missing returns"), data)
+    _reconciliation_sheet(workbook.create_sheet("Reconciliation"), data)
+    _trend_sheet(workbook.create_sheet("Trend data"), data)
+    _notes_sheet(workbook.create_sheet("Notes"), data, generated_at)
+    workbook.properties.title = f"Community Safety Plan performance {data.quarter.label}"
+    workbook.properties.creator = "csp-warehouse"
+    workbook.properties.created = generated_at
+    workbook.properties.modified = generated_at
+    path = Path(path)
+    workbook.save(path)
+    return path

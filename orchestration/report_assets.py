@@ -1,0 +1,182 @@
+"""The quarterly performance report as a Dagster asset partitioned by fiscal quarter.
+
+``quarterly_report`` (group ``report``) writes ``<data>/reports/<yyyy-yy>-Q<n>/`` (the
+data folder is the warehouse's folder): ``csp-performance-<yyyy-yy>-Q<n>.html`` and
+``.xlsx``.  It reads the marts from the serving copy (``serving.duckdb``, published
+by the ``serving`` asset), never the warehouse, so it never waits for or blocks the
+nightly writer and always reports the last good build.
+
+Partitions are fiscal quarters: a time window per quarter from 2013/14 Q1, keyed by
+the quarter's first day (``2017-01-01`` is 2016/17 Q4).  ``quarterly_report_schedule``
+builds each quarter on the day after its returns are due (quarter end + 20 days: 21
+January, April, July and October at 06:00 UK time).  ``run_latest_report`` is what
+``make run`` uses after the nightly job: the report of the latest quarter whose returns
+were due before the as-of date (2016/17 Q4 on the sample data).
+
+(No ``from __future__ import annotations`` here: Dagster inspects the context annotation.)
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.publish import SERVING_KEY, serving_path
+from orchestration.report import (
+    FiscalQuarter,
+    ReportDataError,
+    build_report,
+    report_areas,
+    write_report,
+)
+from orchestration.report import latest_complete_quarter as _latest_quarter
+from orchestration.report.presentation import rag_counts, series_views
+from orchestration.resources import WarehouseSettings
+
+GROUP = "report"
+TIMEZONE = "Europe/London"
+QUARTER_CRON = "0 0 1 1,4,7,10 *"  # fiscal quarters start on 1 April, July, October, January
+FIRST_QUARTER = "2013-04-01"  # 2013/14 Q1, the first quarter of the sample data
+REPORT_CRON = "0 6 21 1,4,7,10 *"  # the day after the returns are due (quarter end + 20 days)
+REPORT_JOB = "csp_quarterly_report"
+
+quarter_partitions = dg.TimeWindowPartitionsDefinition(
+    cron_schedule=QUARTER_CRON,
+    start=FIRST_QUARTER,
+    fmt="%Y-%m-%d",
+    timezone=TIMEZONE,
+)
+
+
+def latest_complete_quarter(as_of: date) -> str:
+    """Partition key of the latest quarter whose returns were due before ``as_of``
+    (``2017-01-01``, i.e. 2016/17 Q4, on 31 May 2017)."""
+    return _latest_quarter(as_of).partition_key
+
+
+def _report_metadata(files, data) -> dict[str, dg.MetadataValue]:
+    views = series_views(data)
+    counts = rag_counts(views)
+    return {
+        "html": dg.MetadataValue.path(str(files.html)),
+        "xlsx": dg.MetadataValue.path(str(files.xlsx)),
+        "quarter": dg.MetadataValue.text(data.quarter.label),
+        "area": dg.MetadataValue.text(f"{data.area_name} ({data.area_code})"),
+        "series": dg.MetadataValue.int(len(views)),
+        "rag": dg.MetadataValue.text(", ".join(f"{k} {v}" for k, v in counts.items())),
+        "missing_or_late_returns": dg.MetadataValue.int(len(data.missing)),
+        "reconciliation_differences": dg.MetadataValue.int(len(data.reconciliation)),
+    }
+
+
+@dg.asset(
+    partitions_def=quarter_partitions,
+    deps=[SERVING_KEY],
+    group_name=GROUP,
+    kinds={"html", "excel"},
+    description="Quarterly performance report (HTML, prints on A4 landscape, and XLSX) from"
+    " the marts' serving copy: reports/<yyyy-yy>-Q<n>/ under the data folder.",
+)
+def quarterly_report(context: dg.AssetExecutionContext, warehouse: WarehouseSettings):
+    settings = warehouse.settings()
+    quarter = FiscalQuarter.parse(context.partition_key)
+    source = serving_path(settings.warehouse)
+    if not source.exists():
+        raise dg.Failure(
+            description=f"no serving copy at {source}: run the nightly job (csp_nightly) first"
+        )
+    try:
+        areas = report_areas(source, settings.area_code)
+        several = len(areas) > 1
+        metadata: dict[str, dg.MetadataValue] = {}
+        for code, _name in areas:
+            data = build_report(source, quarter.fiscal_year, quarter.quarter, code)
+            files = write_report(
+                data, Path(settings.warehouse).resolve().parent, with_area_suffix=several
+            )
+            context.log.info("%s report for %s: %s", quarter.label, code, files.html)
+            prefix = f"{code}_" if several else ""
+            metadata |= {prefix + k: v for k, v in _report_metadata(files, data).items()}
+    except ReportDataError as error:
+        raise dg.Failure(description=str(error)) from error
+    return dg.MaterializeResult(metadata=metadata)
+
+
+quarterly_report_job = dg.define_asset_job(
+    name=REPORT_JOB,
+    selection=dg.AssetSelection.assets(quarterly_report),
+    executor_def=dg.in_process_executor,
+    description="The quarterly performance report of one fiscal quarter (a partition).",
+)
+
+
+@dg.schedule(
+    name="quarterly_report_schedule",
+    job=quarterly_report_job,
+    cron_schedule=REPORT_CRON,
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="On 21 January, April, July and October at 06:00 UK time (the day after"
+    " the quarter's returns were due), the report of the quarter just ended.",
+)
+def quarterly_report_schedule(context: dg.ScheduleEvaluationContext):
+    key = latest_complete_quarter(context.scheduled_execution_time.date())
+    return dg.RunRequest(run_key=f"quarterly_report:{key}", partition_key=key)
+
+
+@dataclass(frozen=True)
+class LatestReport:
+    success: bool
+    partition_key: str
+    quarter: str
+    html: str | None
+    xlsx: str | None
+
+    def summary(self) -> str:
+        if not self.success:
+            return f"Quarterly report {self.quarter} FAILED (see the log above)"
+        return f"Quarterly report {self.quarter}: {self.html}\n{' ' * 18}workbook: {self.xlsx}"
+
+
+def run_latest_report(
+    defs: dg.Definitions, as_of: date, instance: dg.DagsterInstance | None = None
+) -> LatestReport:
+    """Materialise the report of the latest complete quarter in this process (``make run``
+    calls it after a successful nightly run)."""
+    key = latest_complete_quarter(as_of)
+    job = defs.resolve_job_def(REPORT_JOB)
+    result = job.execute_in_process(
+        partition_key=key,
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    paths: dict[str, str] = {}
+    if result.success:
+        for event in result.get_asset_materialization_events():
+            for name in ("html", "xlsx"):
+                value = event.materialization.metadata.get(name)
+                if value is not None and name not in paths:
+                    paths[name] = str(value.value)
+    return LatestReport(
+        result.success, key, FiscalQuarter.parse(key).label, paths.get("html"), paths.get("xlsx")
+    )
+
+
+report_assets = [quarterly_report]
+report_jobs = [quarterly_report_job]
+report_schedules = [quarterly_report_schedule]
+
+__all__ = [
+    "LatestReport",
+    "latest_complete_quarter",
+    "quarter_partitions",
+    "quarterly_report",
+    "quarterly_report_job",
+    "quarterly_report_schedule",
+    "report_assets",
+    "report_jobs",
+    "report_schedules",
+    "run_latest_report",
+]

@@ -1,0 +1,667 @@
+"""The quarterly report: pure helpers, then the 2016/17 Q4 report of the sample data.
+
+The sample warehouse is built once per session (``tests.test_dbt_marts.sample_build``:
+generate, ingest, ``dbt build``); the report is rendered from it once per session.
+Expectations come from the design's catalogue (``../shared/design/measures.csv``) and
+from the marts queried directly, never from the report code.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import re
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import openpyxl
+import pytest
+
+from orchestration.report import (
+    FiscalQuarter,
+    ReportData,
+    ReportDataError,
+    build_report,
+    latest_complete_quarter,
+    render_html,
+    write_report,
+)
+from orchestration.report import formatting as fmt
+from orchestration.report.commentary import (
+    Words,
+    count_sentence,
+    gap_sentence,
+    movement,
+    rate_sentence,
+    target_sentence,
+    ytd_sentence,
+)
+from orchestration.report.suppression import (
+    BELOW_BOROUGH,
+    BOROUGH,
+    SMALL,
+    WITHHELD,
+    derived,
+    geography_level,
+    suppress,
+)
+from tests.conftest import DESIGN
+from tests.test_dbt_marts import SampleBuild, sample_build
+
+Q4 = FiscalQuarter(2016, 4)
+GENERATED = datetime(2017, 6, 1, 9, 0)
+STATUS_WORDS = {
+    "missing": "Missing",
+    "declared_not_available": "Not available (declared)",
+    "late": "Late",
+    "partial": "Partial",
+}
+RAG_FILLS = {"Green": "2E7D32", "Amber": "F0A30A", "Red": "C62828", "Grey": "8C8C8C"}
+
+
+def catalogue() -> list[tuple[str, str]]:
+    with (DESIGN / "measures.csv").open(encoding="utf-8") as fh:
+        return [(r["measure_id"], r["series"]) for r in csv.DictReader(fh)]
+
+
+# --------------------------------------------------------------------------------------
+# fiscal quarters
+
+
+def test_quarter_names() -> None:
+    assert (Q4.fiscal_year, Q4.label, Q4.slug, Q4.partition_key) == (
+        "2016/17",
+        "2016/17 Q4",
+        "2016-17-Q4",
+        "2017-01-01",
+    )
+    assert (Q4.period_start, Q4.period_end) == (date(2017, 1, 1), date(2017, 3, 31))
+    assert Q4.months == "January\N{EN DASH}March 2017"
+    assert FiscalQuarter(2016, 1).period_end == date(2016, 6, 30)
+    for text in ("2016-17-Q4", "2016/17 Q4", "2017-01-01"):
+        assert FiscalQuarter.parse(text) == Q4
+    assert FiscalQuarter.of("2016/17", 4) == Q4
+    assert FiscalQuarter.containing(date(2016, 4, 1)) == FiscalQuarter(2016, 1)
+    assert Q4.next() == FiscalQuarter(2017, 1) and Q4.next().previous() == Q4
+    for bad in ("2017-02-01", "2016/18 Q1", "Q4"):
+        with pytest.raises(ValueError):
+            FiscalQuarter.parse(bad)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        (date(2017, 5, 31), "2016/17 Q4"),
+        (date(2017, 4, 21), "2016/17 Q4"),  # the day after Q4's returns were due
+        (date(2017, 4, 20), "2016/17 Q3"),  # Q4's due date itself: not yet
+        (date(2017, 1, 21), "2016/17 Q3"),
+        (date(2016, 7, 21), "2016/17 Q1"),
+    ],
+)
+def test_latest_complete_quarter(as_of: date, expected: str) -> None:
+    assert latest_complete_quarter(as_of).label == expected
+
+
+# --------------------------------------------------------------------------------------
+# formatting
+
+
+def test_numbers_are_printed_as_the_report_prints_them() -> None:
+    assert fmt.count(3189.0) == "3,189" and fmt.count(12833) == "12,833"
+    assert fmt.signed_count(80) == "+80" and fmt.signed_count(-17) == "-17"
+    assert fmt.signed_count(0.0) == "0"
+    assert fmt.signed_percent(2.5731746542296556) == "+2.6%"
+    assert fmt.signed_percent(-4.126) == "-4.1%" and fmt.signed_percent(-0.04) == "0.0%"
+    assert fmt.percent(81.395349) == "81.4%" and fmt.percent(2.65) == "2.7%"  # half up
+    assert fmt.points(6.395) == "+6.4 pts" and fmt.points(-31.83) == "-31.8 pts"
+    assert fmt.count(None) == fmt.count(float("nan")) == fmt.NONE
+    assert fmt.count(SMALL) == "<5" and fmt.percent(WITHHELD) == "withheld"
+    assert fmt.long_date(date(2017, 4, 20)) == "20 April 2017"
+
+
+# --------------------------------------------------------------------------------------
+# small-number suppression
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "denominator", "level", "expected"),
+    [
+        # borough totals are published as they are, however small
+        (3, "count", None, BOROUGH, 3),
+        (50.0, "percent", 2, BOROUGH, 50.0),
+        # below the borough: counts 1-4 -> "<5"; 0 and 5+ are shown
+        (0, "count", None, BELOW_BOROUGH, 0),
+        (1, "count", None, BELOW_BOROUGH, SMALL),
+        (4.0, "count", None, BELOW_BOROUGH, SMALL),
+        (5, "count", None, BELOW_BOROUGH, 5),
+        (3189, "count", None, BELOW_BOROUGH, 3189),
+        # rates over fewer than 5 cases (or an unknown number) are withheld
+        (50.0, "percent", 4, BELOW_BOROUGH, WITHHELD),
+        (0.0, "percent", 1, BELOW_BOROUGH, WITHHELD),
+        (40.0, "percent", 5, BELOW_BOROUGH, 40.0),
+        (40.0, "percent", None, BELOW_BOROUGH, WITHHELD),
+        # nothing stays nothing; a marker stays the marker
+        (None, "count", None, BELOW_BOROUGH, None),
+        (SMALL, "count", None, BELOW_BOROUGH, SMALL),
+    ],
+)
+def test_suppress(value, unit, denominator, level, expected) -> None:
+    assert suppress(value, level=level, unit=unit, denominator=denominator) == expected
+
+
+def test_suppress_nan_stays_nan_and_derived_figures_are_withheld() -> None:
+    nan = suppress(float("nan"), level=BELOW_BOROUGH)
+    assert isinstance(nan, float) and nan != nan
+    assert derived(-1, SMALL, 7) == WITHHELD  # a change from "<5" would give it away
+    assert derived(-1, 6, 7) == -1
+
+
+def test_geography_level() -> None:
+    assert geography_level("E06000004") == BOROUGH  # Stockton-on-Tees (unitary)
+    assert geography_level("E09000001") == BOROUGH
+    assert geography_level("E05001234") == BELOW_BOROUGH  # a ward
+    assert geography_level("E01012345") == BELOW_BOROUGH  # an LSOA
+
+
+# --------------------------------------------------------------------------------------
+# commentary in the seed's style
+
+INCIDENTS = Words("incident", "incidents")
+
+
+def _fig(**values: object) -> dict[str, object]:
+    keys = [
+        "value",
+        "last_year_value",
+        "change",
+        "pct_change",
+        "ytd_value",
+        "ytd_last_year_value",
+        "ytd_change",
+        "ytd_pct_change",
+        "numerator",
+        "denominator",
+        "baseline",
+        "comparator_value",
+        "assessed_value",
+    ]
+    return {k: values.get(k) for k in keys}
+
+
+def test_count_sentence_is_the_seeds() -> None:
+    fig = _fig(value=3189, last_year_value=3109, change=80, pct_change=2.5731746542296556)
+    assert (
+        count_sentence(fig, INCIDENTS)
+        == "3,189 incidents compared to 3,109 last year; an increase of 80 (+2.6%)."
+    )
+    fig = _fig(value=395, last_year_value=412, change=-17, pct_change=-4.126)
+    assert count_sentence(fig, Words("offence", "offences")).endswith("a reduction of 17 (-4.1%).")
+    assert movement(0, 0.0) == "no change"
+    fig = _fig(value=0, last_year_value=2, change=-2, pct_change=-100.0)
+    assert count_sentence(fig, Words("DRR completion", "DRR completions")).startswith(
+        "No DRR completions this quarter compared to 2 last year"
+    )
+    assert "no usable figure" in count_sentence(_fig(value=5), INCIDENTS)
+
+
+def test_year_to_date_and_target_sentences() -> None:
+    fig = _fig(ytd_value=12833, ytd_last_year_value=12043, ytd_change=790, ytd_pct_change=6.56)
+    assert ytd_sentence(fig, INCIDENTS, "count", Q4) == (
+        "This gives a total of 12,833 incidents this financial year compared to 12,043 last"
+        " year; an increase of 790 (+6.6%)."
+    )
+    q2 = FiscalQuarter(2016, 2)
+    fig = _fig(ytd_value=6749, ytd_last_year_value=6496, ytd_change=253, ytd_pct_change=3.89)
+    assert ytd_sentence(fig, INCIDENTS, "count", q2).startswith(
+        "This gives a year to date total of 6,749 incidents compared to 6,496 last year"
+    )
+    assert ytd_sentence(_fig(), INCIDENTS, "count", q2, gaps=1) == (
+        "No year to date figure: 1 quarter of the year not received."
+    )
+    assert ytd_sentence(fig, INCIDENTS, "count", FiscalQuarter(2016, 1)) == ""
+    fig = _fig(assessed_value=12833, baseline=13425)
+    assert target_sentence("ACHIEVED", fig, INCIDENTS, "count", "sum", Q4) == (
+        "Target achieved: 12,833 incidents against a baseline of 13,425."
+    )
+    fig = _fig(assessed_value=6749, baseline=13425, comparator_value=6712.5)
+    assert target_sentence("OFF TRACK", fig, INCIDENTS, "count", "sum", q2) == (
+        "Off track: 6,749 incidents so far against 6,713 (2 quarters' share of the baseline"
+        " of 13,425)."
+    )
+    assert target_sentence("MONITOR ONLY", fig, INCIDENTS, "count", "sum", Q4) == ""
+
+
+def test_rate_and_gap_sentences() -> None:
+    fig = _fig(value=81.395, numerator=70, denominator=86, last_year_value=75.0, change=6.395)
+    words = Words("of IDVA referrals engaged with the service")
+    assert rate_sentence(fig, words) == (
+        "81.4% of IDVA referrals engaged with the service (70 of 86) compared to 75.0% last"
+        " year; up 6.4 points."
+    )
+    text = gap_sentence("missing", "Probation (CRC and NPS)", None, date(2017, 4, 20), 41, "13")
+    assert text == (
+        "No return received from Probation (CRC and NPS): due 20 April 2017, 41 days"
+        " overdue. Same quarter last year: 13."
+    )
+    text = gap_sentence("declared_not_available", "Police", "not collated", None, None, "–")
+    assert text == "Declared not available by Police: not collated."
+
+
+# --------------------------------------------------------------------------------------
+# the 2016/17 Q4 report of the sample data
+
+
+@dataclass(frozen=True)
+class SampleReport:
+    build: SampleBuild
+    data: ReportData
+    html: Path
+    xlsx: Path
+
+    @property
+    def text(self) -> str:
+        return self.html.read_text(encoding="utf-8")
+
+
+_REPORTS: dict[int, SampleReport] = {}
+
+
+def sample_report(factory: pytest.TempPathFactory) -> SampleReport:
+    """The 2016/17 Q4 report of the sample warehouse, rendered once per session."""
+    if id(factory) not in _REPORTS:
+        build = sample_build(factory)
+        data = build_report(build.warehouse, "2016/17", 4)
+        files = write_report(data, factory.mktemp("report"), generated_at=GENERATED)
+        _REPORTS[id(factory)] = SampleReport(build, data, files.html, files.xlsx)
+    return _REPORTS[id(factory)]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> SampleReport:
+    return sample_report(tmp_path_factory)
+
+
+class ReportParser(HTMLParser):
+    """Collects the report's keyed rows: {kind: {key: {column: (text, classes)}}}."""
+
+    KEYS = ("data-series", "data-return", "data-reconciliation")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: dict[str, dict[str, dict[str, tuple[str, str]]]] = {k: {} for k in self.KEYS}
+        self._record: dict[str, tuple[str, str]] | None = None
+        self._record_depth = 0
+        self._column: tuple[str, str] | None = None
+        self._column_depth = 0
+        self._text: list[str] = []
+        self.svg_paths: list[str] = []
+        self.in_svg = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "svg":
+            self.in_svg += 1
+        if self.in_svg and tag == "path" and found.get("d"):
+            self.svg_paths.append(str(found["d"]))
+        if self._record is not None:
+            self._record_depth += 1
+        if self._column is not None:
+            self._column_depth += 1
+        for key in self.KEYS:
+            if found.get(key):
+                self._record = self.rows[key].setdefault(str(found[key]), {})
+                self._record_depth = 1
+        if self._record is not None and found.get("data-col") and self._column is None:
+            self._column = (str(found["data-col"]), str(found.get("class") or ""))
+            self._column_depth = 1
+            self._text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "svg":
+            self.in_svg -= 1
+        if self._column is not None:
+            self._column_depth -= 1
+            if self._column_depth == 0 and self._record is not None:
+                name, classes = self._column
+                self._record[name] = (" ".join("".join(self._text).split()), classes)
+                self._column = None
+        if self._record is not None:
+            self._record_depth -= 1
+            if self._record_depth == 0:
+                self._record = None
+
+    def handle_data(self, data: str) -> None:
+        if self._column is not None:
+            self._text.append(data)
+
+
+@pytest.fixture(scope="module")
+def parsed(report: SampleReport) -> ReportParser:
+    parser = ReportParser()
+    parser.feed(report.text)
+    return parser
+
+
+def _half_up(value: float, places: int) -> Decimal:
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def expected_cells(row: dict, unit: str) -> dict[str, str]:
+    """The report's cells for one fct_measure_quarter row, formatted independently."""
+
+    def value(v: float | None) -> str:
+        if v is None:
+            return "\N{EN DASH}"
+        return f"{_half_up(v, 1)}%" if unit == "percent" else f"{int(_half_up(v, 0)):,}"
+
+    def change(v: float | None) -> str:
+        if v is None:
+            return "\N{EN DASH}"
+        if unit == "percent":
+            return f"{_half_up(v, 1):+} pts"
+        return f"{int(_half_up(v, 0)):+,}" if int(_half_up(v, 0)) else "0"
+
+    pct = row["pct_change"]
+    return {
+        "last_year_value": value(row["last_year_value"]),
+        "change": change(row["change"]),
+        "pct_change": "\N{EN DASH}" if pct is None else f"{_half_up(pct, 1):+}%",
+        "ytd_value": value(row["ytd_value"]),
+        "ytd_last_year_value": value(row["ytd_last_year_value"]),
+    } | ({} if row["value"] is None else {"value": value(row["value"])})
+
+
+def _rows(build: SampleBuild, sql: str, params: Iterable[object] = ()) -> list[dict]:
+    con = duckdb.connect(str(build.warehouse), read_only=True)
+    try:
+        cursor = con.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    finally:
+        con.close()
+
+
+MISSING_SQL = "select count(*) from marts.fct_missing_returns where fiscal_year = '2016/17'"
+# published figures up to 2016/17 Q4: every earlier year, and this year's quarters and year
+RECONCILIATION_SQL = "select count(*) from marts.fct_published_reconciliation"
+
+
+def _count(build: SampleBuild, sql: str) -> int:
+    return int(build.query(sql)[0][0])
+
+
+def _quarter_facts(build: SampleBuild) -> dict[tuple[str, str], dict]:
+    rows = _rows(
+        build,
+        "select f.*, t.status, t.rag, t.baseline from marts.fct_measure_quarter f"
+        " left join marts.fct_target_status t using (area_code, measure_id, series,"
+        " fiscal_year, quarter) where f.fiscal_year = '2016/17' and f.quarter = 4",
+    )
+    return {(r["measure_id"], r["series"]): r for r in rows}
+
+
+def test_every_series_appears_with_its_figures_status_and_rag(
+    report: SampleReport, parsed: ReportParser
+) -> None:
+    facts = _quarter_facts(report.build)
+    series_rows = parsed.rows["data-series"]
+    assert len(series_rows) == len(catalogue()) == 29
+    for measure, series in catalogue():
+        key = f"{measure} {series}"
+        assert key in series_rows, f"{key} is not in the report"
+        cells = {name: text for name, (text, _) in series_rows[key].items()}
+        fact = facts[(measure, series)]
+        for column, text in expected_cells(fact, fact["unit"]).items():
+            assert cells[column] == text, f"{key} {column}: {cells[column]!r} != {text!r}"
+        if fact["value"] is None:  # no figure: the report says why instead
+            assert cells["value"] in ("Missing", "Not available", "Partial"), key
+        assert cells["status"] == fact["status"], key
+        assert cells["rag"] == fact["rag"], key
+        assert f"rag-{fact['rag']}" in series_rows[key]["rag"][1], key  # coloured cell
+        assert cells["commentary"], f"{key} has no commentary"
+
+
+def test_commentary_is_drafted_from_the_numbers(parsed: ReportParser) -> None:
+    commentary = {k: v["commentary"][0] for k, v in parsed.rows["data-series"].items()}
+    assert commentary["1.3 total"].startswith(
+        "2,801 incidents compared to 2,593 last year; an increase of 208 (+8.0%). This gives"
+        " a total of 12,833 incidents this financial year compared to 12,043 last year; an"
+        " increase of 790 (+6.6%). Target achieved"
+    )
+    assert commentary["2.1 total"].startswith(
+        "395 offences compared to 412 last year; a reduction of 17 (-4.1%)."
+    )
+    assert (
+        "Target not achieved: 32 repeat victims against a baseline of 22"
+        in (commentary["4.2 total"])
+    )
+    assert commentary["3.1 commencements"].startswith(
+        "No return received from Probation (CRC and NPS): due 20 April 2017, 41 days overdue."
+    )
+    assert commentary["3.3 opiate_all"].startswith(
+        "5.8% of opiate clients successfully completed treatment (49 of 843)"
+    )
+
+
+def test_every_missing_return_appears_with_its_agency(
+    report: SampleReport, parsed: ReportParser
+) -> None:
+    expected = _rows(
+        report.build,
+        "select * from marts.fct_missing_returns where fiscal_year = '2016/17' order by quarter",
+    )
+    listed = parsed.rows["data-return"]
+    assert len(listed) == len(expected) > 0
+    for row in expected:
+        key = f"{row['measure_id']} {row['series']} 2016/17 Q{row['quarter']}"
+        assert key in listed, f"missing return {key} is not listed"
+        cells = {name: text for name, (text, _) in listed[key].items()}
+        assert cells["owner"] == row["owner"], key
+        assert cells["days_overdue"] == f"{row['days_overdue']:,}", key
+        assert cells["quarter"] == f"Q{row['quarter']}", key
+        assert cells["status"] == STATUS_WORDS[row["status"]], key
+    assert {r["status"] for r in expected} >= {"missing", "declared_not_available", "late"}
+
+
+def test_reconciliation_lists_both_numbers_and_the_difference(
+    report: SampleReport, parsed: ReportParser
+) -> None:
+    rows = parsed.rows["data-reconciliation"]
+    assert len(rows) == _count(report.build, RECONCILIATION_SQL) > 0
+    year = rows["1.3 total 2016/17 FY value internal_arithmetic"]
+    assert (year["published"][0], year["expected"][0], year["difference"][0]) == (
+        "12,820",
+        "12,833",
+        "-13",
+    )
+    # a breakdown below the borough total: "2" is shown as "<5", the difference withheld
+    declined = {
+        k: v[0]
+        for k, v in rows["6.4 declined 2016/17 Q3 context_count internal_arithmetic"].items()
+    }
+    assert (declined["published"], declined["expected"], declined["difference"]) == (
+        "10",
+        "<5",
+        "withheld",
+    )
+    assert not re.search(r"\b2\b", declined["explanation"])  # not given away in words
+
+
+def test_a_trend_chart_for_every_series(report: SampleReport, parsed: ReportParser) -> None:
+    charts = re.findall(r'<svg role="img" aria-label="([^"]+)" class="chart"', report.text)
+    assert len(charts) == 29 + 1  # every series, and the RAG summary
+    assert all(label.startswith("Trend of ") for label in charts[1:])
+    lines = [d for d in parsed.svg_paths if d.count("L") >= 5]  # polylines of 6+ points
+    assert len(lines) >= 29
+    assert report.text.count("stroke: #1f4e79") >= 29  # the series line in every chart
+    assert report.text.count("stroke: #c55a11") >= 12  # baselines / targets drawn in
+
+
+def test_the_page_is_self_contained_and_prints_on_a4_landscape(report: SampleReport) -> None:
+    text = report.text
+    assert "@page" in text and "size: A4 landscape" in text
+    assert "<script" not in text and "<link" not in text and "<img" not in text
+    urls = set(re.findall(r"https?://[^\s\"')]+", text))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
+    assert "print-color-adjust: exact" in text
+
+
+def test_workbook_holds_the_same_figures(report: SampleReport) -> None:
+    facts = _quarter_facts(report.build)
+    workbook = openpyxl.load_workbook(report.xlsx)
+    assert workbook.sheetnames == [
+        "Report",
+        "Missing returns",
+        "Reconciliation",
+        "Trend data",
+        "Notes",
+    ]
+    sheet = workbook["Report"]
+    header = [c.value for c in sheet[4]]
+    col = {name: header.index(name) for name in header}
+    seen = set()
+    for row in sheet.iter_rows(min_row=5):
+        measure, series = row[0].value, row[1].value
+        if series is None:  # a theme heading
+            continue
+        fact = facts[(measure, series)]
+        seen.add((measure, series))
+        for header_name, name in (
+            ("This quarter", "value"),
+            ("Same quarter last year", "last_year_value"),
+            ("Change", "change"),
+            ("Year to date", "ytd_value"),
+            ("Year to date last year", "ytd_last_year_value"),
+            ("Baseline / target", "baseline"),
+        ):
+            cell = row[col[header_name]].value
+            if fact[name] is None:
+                assert not isinstance(cell, float | int), (measure, series, header_name, cell)
+            else:
+                # Excel keeps 15 significant digits
+                assert cell == pytest.approx(fact[name], rel=1e-13), (measure, series, header_name)
+        rag = row[col["RAG"]]
+        assert (rag.value, rag.fill.fgColor.rgb[-6:]) == (fact["rag"], RAG_FILLS[fact["rag"]])
+        assert row[col["Status"]].value == fact["status"]
+    assert seen == set(catalogue())
+    assert workbook["Missing returns"].max_row - 1 == _count(report.build, MISSING_SQL)
+    assert workbook["Reconciliation"].max_row - 1 == _count(report.build, RECONCILIATION_SQL)
+    owners = {c.value for c in workbook["Missing returns"]["F"][1:]}
+    assert "Probation (CRC and NPS)" in owners
+
+
+def test_below_borough_every_small_figure_is_suppressed(report: SampleReport) -> None:
+    ward = dataclasses.replace(report.data, area_code="E05001234", level=BELOW_BOROUGH)
+    parser = ReportParser()
+    parser.feed(render_html(ward, GENERATED))
+    police = {k: v[0] for k, v in parser.rows["data-series"]["1.1 police"].items()}
+    assert police["value"] == "<5"  # 3 repeat callers
+    assert police["last_year_value"] == "10"
+    assert police["change"] == police["pct_change"] == "withheld"
+    assert police["commentary"].startswith("<5 repeat callers to the police compared to 10")
+    completions = {k: v[0] for k, v in parser.rows["data-series"]["3.1 completions"].items()}
+    assert completions["value"] == "0" and completions["last_year_value"] == "<5"
+    opiate = {k: v[0] for k, v in parser.rows["data-series"]["3.3 opiate_cj"].items()}
+    assert opiate["value"] == "2.7%"  # 5 of 182: shown
+    assert "<5" not in report.text.split('id="reconciliation"')[0]  # the borough report
+
+
+def test_build_report_refuses_what_the_marts_cannot_give(report: SampleReport) -> None:
+    with pytest.raises(ReportDataError, match="had not ended|not in marts"):
+        build_report(report.build.warehouse, "2017/18", 1)
+    with pytest.raises(ReportDataError, match="not in marts.dim_measure"):
+        build_report(report.build.warehouse, "2016/17", 4, "E06000001")
+    with pytest.raises(ReportDataError, match="no DuckDB file"):
+        build_report(report.build.warehouse.with_name("nothing.duckdb"), "2016/17", 4)
+
+
+# --------------------------------------------------------------------------------------
+# the Dagster asset and schedule
+
+
+def test_report_asset_writes_the_quarter_folder(
+    report: SampleReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.publish import publish_marts
+    from orchestration.report_assets import quarterly_report
+    from orchestration.resources import WarehouseSettings
+
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(report.build.warehouse, warehouse)
+    publish_marts(warehouse, as_of=date(2017, 5, 31))
+    resource = WarehouseSettings(warehouse=str(warehouse), as_of="2017-05-31", area="E06000004")
+    result = dg.materialize(
+        [quarterly_report],
+        partition_key="2017-01-01",
+        resources={"warehouse": resource},
+    )
+    assert result.success
+    folder = tmp_path / "data" / "reports" / "2016-17-Q4"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "csp-performance-2016-17-Q4.html",
+        "csp-performance-2016-17-Q4.xlsx",
+    ]
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["series"].value == 29
+    assert metadata["missing_or_late_returns"].value == _count(report.build, MISSING_SQL)
+    assert "as at 31 May 2017" in (folder / "csp-performance-2016-17-Q4.html").read_text()
+
+
+def test_report_asset_fails_clearly_without_a_serving_copy(tmp_path: Path) -> None:
+    from orchestration.report_assets import quarterly_report
+    from orchestration.resources import WarehouseSettings
+
+    resource = WarehouseSettings(warehouse=str(tmp_path / "warehouse.duckdb"), as_of="2017-05-31")
+    result = dg.materialize(
+        [quarterly_report],
+        partition_key="2017-01-01",
+        resources={"warehouse": resource},
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.error
+    assert "no serving copy" in str(failure.message) + str(failure.cause)
+
+
+def test_quarterly_schedule_builds_the_quarter_just_due() -> None:
+    from dagster._utils.schedules import cron_string_iterator
+
+    from orchestration.report_assets import quarterly_report_schedule
+
+    london = ZoneInfo("Europe/London")
+    ticks = cron_string_iterator(
+        datetime(2017, 1, 1, tzinfo=london).timestamp(),
+        quarterly_report_schedule.cron_schedule,
+        quarterly_report_schedule.execution_timezone,
+    )
+    first = [next(ticks) for _ in range(4)]
+    assert [(t.month, t.day, t.hour) for t in first] == [
+        (1, 21, 6),
+        (4, 21, 6),
+        (7, 21, 6),
+        (10, 21, 6),
+    ]
+    assert first[1].utcoffset().total_seconds() == 3600  # 06:00 British Summer Time
+    from orchestration.report_assets import report_assets, report_jobs, report_schedules
+    from orchestration.resources import WarehouseSettings
+
+    definitions = dg.Definitions(
+        assets=report_assets,
+        jobs=report_jobs,
+        schedules=report_schedules,
+        resources={"warehouse": WarehouseSettings()},
+    )
+    context = dg.build_schedule_context(
+        scheduled_execution_time=first[1], repository_def=definitions.get_repository_def()
+    )
+    request = quarterly_report_schedule.evaluate_tick(context).run_requests[0]
+    assert request.partition_key == "2017-01-01"  # 2016/17 Q4, due 20 April 2017
