@@ -20,6 +20,26 @@ return_calendar as (
 
 ),
 
+-- the series police.uk street-level data can give (ASB incidents, and the crime
+-- series the offence_group_measures seed maps police.uk crime types to): the only
+-- series reported for an area other than the home area
+policeuk_series as (
+
+    select
+        '1.3' as measure_id,
+        'total' as series
+
+    union
+
+    select
+        measure_id,
+        series
+
+    from {{ ref('offence_group_measures') }}
+    where source_format = 'policeuk'
+
+),
+
 source_feeds as (
 
     select
@@ -63,7 +83,8 @@ catalogue as (
         computation.ytd_method,
         computation.description as method_description,
         due_days.due_days,
-        computation.method = 'derived_sum' as is_derived
+        computation.method = 'derived_sum' as is_derived,
+        policeuk_series.measure_id is not null as has_policeuk_source
 
     from measures
     inner join computation
@@ -74,6 +95,10 @@ catalogue as (
         on
             measures.measure_id = due_days.measure_id
             and measures.series = due_days.series
+    left join policeuk_series
+        on
+            measures.measure_id = policeuk_series.measure_id
+            and measures.series = policeuk_series.series
 
 )
 

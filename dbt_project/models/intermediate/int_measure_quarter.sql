@@ -1,6 +1,9 @@
--- One row per catalogue series and fiscal quarter: the value from whichever way
--- of computing applies to the series, and the quarter's data status against the
--- return calendar on the as-of date.
+{{ config(materialized='table') }}
+-- One row per area, catalogue series and fiscal quarter of the spine: the value
+-- from whichever way of computing applies to the series, and the quarter's data
+-- status against the return calendar on the as-of date.  Record counts carry their
+-- area; every other way of computing (repeat callers and victims, rates, treatment
+-- completions, partner returns) uses the home area's feeds and is the home area's.
 --   reported                the figure is complete and arrived by its due date
 --   late                    complete, but first received after its due date
 --   declared_not_available  no figure; the agency's return says it is not available
@@ -21,13 +24,21 @@ catalogue as (
 
 ),
 
+home_area as (
+
+    select distinct area_code
+    from spine
+    where is_home_area
+
+),
+
 partner_returns as (
 
     select * from {{ ref('int_measure_quarter__partner_returns') }}
 
 ),
 
-computed as (
+computed_by_way as (
 
     select * from {{ ref('int_measure_quarter__record_counts') }}
     union all by name
@@ -55,6 +66,17 @@ computed as (
 
     from partner_returns
     where is_value_source
+
+),
+
+computed as (
+
+    select
+        computed_by_way.* exclude (area_code),
+        coalesce(computed_by_way.area_code, home_area.area_code) as area_code
+
+    from computed_by_way
+    cross join home_area
 
 ),
 
@@ -90,6 +112,9 @@ return_notes as (
 joined as (
 
     select
+        spine.area_code,
+        spine.area_name,
+        spine.is_home_area,
         spine.measure_id,
         spine.series,
         spine.fiscal_year,
@@ -122,19 +147,22 @@ joined as (
             and spine.series = catalogue.series
     left join computed
         on
-            spine.measure_id = computed.measure_id
+            spine.area_code = computed.area_code
+            and spine.measure_id = computed.measure_id
             and spine.series = computed.series
             and spine.fiscal_year = computed.fiscal_year
             and spine.quarter = computed.quarter
     left join declarations
         on
-            spine.measure_id = declarations.measure_id
+            spine.is_home_area
+            and spine.measure_id = declarations.measure_id
             and spine.series = declarations.series
             and spine.fiscal_year = declarations.fiscal_year
             and spine.quarter = declarations.quarter
     left join return_notes
         on
-            spine.measure_id = return_notes.measure_id
+            spine.is_home_area
+            and spine.measure_id = return_notes.measure_id
             and spine.series = return_notes.series
             and spine.fiscal_year = return_notes.fiscal_year
             and spine.quarter = return_notes.quarter
@@ -164,6 +192,9 @@ statused as (
 final as (
 
     select
+        area_code,
+        area_name,
+        is_home_area,
         measure_id,
         series,
         fiscal_year,

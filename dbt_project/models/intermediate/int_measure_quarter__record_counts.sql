@@ -3,7 +3,8 @@
 -- seed maps offence groups, and police.uk's coarser crime types where they may
 -- stand in, to measures) and IDVA referrals (6.4).  A quarter gets a row when
 -- at least one of its months was delivered by a source that can give the series;
--- months_received says how many.
+-- months_received says how many.  Per area: police counts for every area of the
+-- police data (int_police_month_sources), MAASBT and IDVA for the home area.
 with
 
 month_sources as (
@@ -16,6 +17,13 @@ feed_months as (
 
     select * from {{ ref('int_feed_month_coverage') }}
     where is_covered
+
+),
+
+home_area as (
+
+    select * from {{ ref('int_partnership_area') }}
+    where is_home_area
 
 ),
 
@@ -77,6 +85,7 @@ series_months as (
 
     -- police.uk ASB rows are the same incidents at month precision: no approximation
     select
+        area_code,
         '1.3' as measure_id,
         'total' as series,
         fiscal_year,
@@ -92,6 +101,7 @@ series_months as (
     union all
 
     select
+        month_sources.area_code,
         crime_series_sources.measure_id,
         crime_series_sources.series,
         month_sources.fiscal_year,
@@ -109,29 +119,32 @@ series_months as (
     union all
 
     select
-        case feed_name
+        home_area.area_code,
+        case feed_months.feed_name
             when 'maasbt_service_requests' then '1.4'
             else '6.4'
         end as measure_id,
-        case feed_name
+        case feed_months.feed_name
             when 'maasbt_service_requests' then 'total'
             else 'referrals'
         end as series,
-        fiscal_year,
-        quarter,
-        month_start,
-        feed_name as source_feed,
+        feed_months.fiscal_year,
+        feed_months.quarter,
+        feed_months.month_start,
+        feed_months.feed_name as source_feed,
         false as is_approximation,
-        first_delivered_at
+        feed_months.first_delivered_at
 
     from feed_months
-    where feed_name in ('maasbt_service_requests', 'idva_referrals')
+    cross join home_area
+    where feed_months.feed_name in ('maasbt_service_requests', 'idva_referrals')
 
 ),
 
 quarter_coverage as (
 
     select
+        area_code,
         measure_id,
         series,
         fiscal_year,
@@ -142,7 +155,7 @@ quarter_coverage as (
         bool_or(is_approximation) as is_approximation
 
     from series_months
-    group by measure_id, series, fiscal_year, quarter
+    group by area_code, measure_id, series, fiscal_year, quarter
 
 ),
 
@@ -151,23 +164,25 @@ quarter_coverage as (
 record_counts as (
 
     select
+        area_code,
         '1.3' as measure_id,
         'total' as series,
         fiscal_year,
         quarter,
-        count(*) as record_count
+        sum(record_count) as record_count
 
     from asb_incidents
-    group by fiscal_year, quarter
+    group by area_code, fiscal_year, quarter
 
     union all
 
     select
+        crimes.area_code,
         offence_group_measures.measure_id,
         offence_group_measures.series,
         crimes.fiscal_year,
         crimes.quarter,
-        count(*) as record_count
+        sum(crimes.record_count) as record_count
 
     from crimes
     inner join offence_group_measures
@@ -175,6 +190,7 @@ record_counts as (
             crimes.source_format = offence_group_measures.source_format
             and crimes.offence_group = offence_group_measures.offence_group
     group by
+        crimes.area_code,
         offence_group_measures.measure_id,
         offence_group_measures.series,
         crimes.fiscal_year,
@@ -183,32 +199,37 @@ record_counts as (
     union all
 
     select
+        home_area.area_code,
         '1.4' as measure_id,
         'total' as series,
-        fiscal_year,
-        quarter,
+        service_requests.fiscal_year,
+        service_requests.quarter,
         count(*) as record_count
 
     from service_requests
-    group by fiscal_year, quarter
+    cross join home_area
+    group by home_area.area_code, service_requests.fiscal_year, service_requests.quarter
 
     union all
 
     select
+        home_area.area_code,
         '6.4' as measure_id,
         'referrals' as series,
-        fiscal_year,
-        quarter,
+        idva_referrals.fiscal_year,
+        idva_referrals.quarter,
         count(*) as record_count
 
     from idva_referrals
-    group by fiscal_year, quarter
+    cross join home_area
+    group by home_area.area_code, idva_referrals.fiscal_year, idva_referrals.quarter
 
 ),
 
 quarter_values as (
 
     select
+        quarter_coverage.area_code,
         quarter_coverage.measure_id,
         quarter_coverage.series,
         quarter_coverage.fiscal_year,
@@ -225,7 +246,8 @@ quarter_values as (
     from quarter_coverage
     left join record_counts
         on
-            quarter_coverage.measure_id = record_counts.measure_id
+            quarter_coverage.area_code = record_counts.area_code
+            and quarter_coverage.measure_id = record_counts.measure_id
             and quarter_coverage.series = record_counts.series
             and quarter_coverage.fiscal_year = record_counts.fiscal_year
             and quarter_coverage.quarter = record_counts.quarter

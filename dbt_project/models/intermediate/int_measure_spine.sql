@@ -1,7 +1,16 @@
--- Every catalogue series for every fiscal quarter from the first quarter of the
--- first fiscal year any feed delivered data for (the plan's first year at the
--- latest), to the last quarter ended on the as-of date, with its due date.
+-- Every area's catalogue series for every fiscal quarter from the first quarter of
+-- the first fiscal year any feed delivered data for (the plan's first year at the
+-- latest), to the last quarter ended on the as-of date, with its due date.  The
+-- home area has the whole catalogue; another area (CSP_AREA=all) only the series
+-- police.uk data can give (has_policeuk_source): it never signed up for the
+-- council, partner and force-extract series, so they are not missing there.
 with
+
+partnership_area as (
+
+    select * from {{ ref('int_partnership_area') }}
+
+),
 
 catalogue as (
 
@@ -49,6 +58,9 @@ reporting_quarters as (
 spine as (
 
     select
+        partnership_area.area_code,
+        partnership_area.area_name,
+        partnership_area.is_home_area,
         catalogue.measure_id,
         catalogue.series,
         reporting_quarters.fiscal_year,
@@ -60,6 +72,8 @@ spine as (
 
     from catalogue
     cross join reporting_quarters
+    inner join partnership_area
+        on partnership_area.is_home_area or catalogue.has_policeuk_source
 
 )
 

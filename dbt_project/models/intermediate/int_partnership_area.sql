@@ -1,5 +1,10 @@
--- The one local authority this warehouse reports on, resolved from var `area`
--- (CSP_AREA: a code or a name of the local_authorities seed, or `all`).
+-- depends_on: {{ ref('base_policeuk__street_counts') }}
+-- The local authorities the marts report on, and which of them is the home area
+-- (macro home_area(): var home_area, CSP_HOME_AREA, else the area itself, else
+-- E06000004).  With var `area` (CSP_AREA) one code or name of the local_authorities
+-- seed: that authority.  With `all`: the home area plus every authority present in
+-- the usable police.uk data.  The home area's council and partner feeds and the
+-- force extracts belong to it alone.
 with
 
 local_authorities as (
@@ -8,25 +13,46 @@ local_authorities as (
 
 ),
 
+-- every authority of the usable police.uk data (CSP_AREA=all only: with one area
+-- the ingest keeps that area's rows alone, and the data is not read here)
+police_areas as (
+
+    {% if is_all_areas() -%}
+        select distinct street_counts.area_code
+        from {{ ref('base_policeuk__street_counts') }} as street_counts
+    {%- else -%}
+        select cast(null as varchar) as area_code
+        where false
+    {%- endif %}
+
+),
+
 configured as (
 
     select
-        area_code,
-        area_name
+        local_authorities.area_code,
+        local_authorities.area_name
 
     from local_authorities
     where
-        {{ in_partnership_area('area_code', 'area_name') }}
-        and lower('{{ var("area") }}') <> 'all'
+        {% if is_all_areas() -%}
+            {{ is_home_area('local_authorities.area_code', 'local_authorities.area_name') }}
+        {%- else -%}
+            {{ in_partnership_area('local_authorities.area_code', 'local_authorities.area_name') }}
+        {%- endif %}
+        or local_authorities.area_code in (select police_areas.area_code from police_areas)
 
-    union all
+),
+
+flagged as (
 
     select
-        'all' as area_code,
-        'All areas' as area_name
+        area_code,
+        area_name,
+        {{ is_home_area('area_code', 'area_name') }} as is_home_area
 
-    where lower('{{ var("area") }}') = 'all'
+    from configured
 
 )
 
-select * from configured
+select * from flagged

@@ -1,5 +1,7 @@
 -- Police ASB incidents from one source per month (int_police_month_sources): the
--- force extract where it covers the month, police.uk rows otherwise.
+-- force extract where it covers the month, police.uk counts otherwise.
+-- One row per force-extract record (record_count 1) or per police.uk area, month
+-- and crime type (record_count rows); count with sum(record_count).
 with
 
 force_extract as (
@@ -38,6 +40,9 @@ chosen as (
         unioned.asb_category,
         unioned.ward_code,
         unioned.lsoa_code,
+        month_sources.area_code,
+        month_sources.area_name,
+        coalesce(unioned.record_count, 1) as record_count,
         unioned.caller_hash,
         unioned.source_format,
         unioned.is_approximation,
@@ -51,6 +56,11 @@ chosen as (
         on
             unioned.reported_month = month_sources.month_start
             and unioned.source_format = month_sources.source_format
+            -- force extract rows belong to the home area, whose months they cover
+            and (
+                unioned.source_format = 'force_extract'
+                or unioned.area_code = month_sources.area_code
+            )
 
 )
 

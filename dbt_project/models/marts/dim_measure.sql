@@ -1,5 +1,6 @@
 -- The measure catalogue (measures seed, a copy of the design's measures.csv) with
--- how each series is computed and when its return is due.
+-- how each series is computed and when its return is due, per area: the home area
+-- has every series, another area (CSP_AREA=all) the series police.uk can give.
 with
 
 measures as (
@@ -48,7 +49,8 @@ final as (
         on
             catalogue.measure_id = measures.measure_id
             and catalogue.series = measures.series
-    cross join partnership_area
+    inner join partnership_area
+        on partnership_area.is_home_area or catalogue.has_policeuk_source
 
 )
 

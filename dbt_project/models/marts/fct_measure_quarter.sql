@@ -1,4 +1,4 @@
--- The quarterly fact: one row per measure series and fiscal quarter with the
+-- The quarterly fact: one row per area, measure series and fiscal quarter with the
 -- quarter's value, the same quarter last year, change, year to date and the data
 -- status.  Year to date by the series' ytd_method:
 --   sum     sum of the year's quarters so far (counts)
@@ -16,12 +16,6 @@ measure_quarters as (
 
 ),
 
-partnership_area as (
-
-    select * from {{ ref('int_partnership_area') }}
-
-),
-
 year_to_date as (
 
     select
@@ -33,7 +27,7 @@ year_to_date as (
 
     from measure_quarters
     window year_so_far as (
-        partition by measure_id, series, fiscal_year
+        partition by area_code, measure_id, series, fiscal_year
         order by quarter
         rows between unbounded preceding and current row
     )
@@ -70,7 +64,8 @@ compared as (
     from with_ytd_value as this_year
     left join with_ytd_value as last_year
         on
-            this_year.measure_id = last_year.measure_id
+            this_year.area_code = last_year.area_code
+            and this_year.measure_id = last_year.measure_id
             and this_year.series = last_year.series
             and this_year.fiscal_year_start = last_year.fiscal_year_start + 1
             and this_year.quarter = last_year.quarter
@@ -80,8 +75,8 @@ compared as (
 final as (
 
     select
-        partnership_area.area_code,
-        partnership_area.area_name,
+        compared.area_code,
+        compared.area_name,
         compared.measure_id,
         compared.series,
         compared.fiscal_year,
@@ -115,7 +110,6 @@ final as (
         compared.status_note
 
     from compared
-    cross join partnership_area
 
 )
 

@@ -2,7 +2,9 @@
 -- usable figure by then: missing, declared not available, partial, or late (a
 -- figure that arrived after its due date).  Monitored from the plan's first year
 -- (var('returns_monitored_from')).  A derived series (1.1 combined) is never
--- listed: its components are, and they name the agency to chase.
+-- listed: its components are, and they name the agency to chase.  Per area: an
+-- area other than the home area (CSP_AREA=all) has only its police.uk series in the
+-- spine, so only those can be listed for it.
 with
 
 measure_quarters as (
@@ -11,17 +13,11 @@ measure_quarters as (
 
 ),
 
-partnership_area as (
-
-    select * from {{ ref('int_partnership_area') }}
-
-),
-
 final as (
 
     select
-        partnership_area.area_code,
-        partnership_area.area_name,
+        measure_quarters.area_code,
+        measure_quarters.area_name,
         measure_quarters.measure_id,
         measure_quarters.series,
         measure_quarters.fiscal_year,
@@ -41,7 +37,6 @@ final as (
         measure_quarters.status_note as note
 
     from measure_quarters
-    cross join partnership_area
     where
         measure_quarters.data_status in ('missing', 'declared_not_available', 'late', 'partial')
         and measure_quarters.due_date < {{ as_of_date() }}

@@ -23,7 +23,8 @@
 -- recomputed: each figure against fct_measure_quarter / fct_target_status (the
 -- year's figures against Q4's year to date); return statuses against the data
 -- status; IDVA context counts against the records.  Percentages are compared at
--- the precision the report prints them.
+-- the precision the report prints them.  The published report is the home area's:
+-- only its figures are compared.
 with
 
 published_source as (
@@ -44,21 +45,24 @@ targets as (
 
 ),
 
+partnership_area as (
+
+    select * from {{ ref('int_partnership_area') }}
+    where is_home_area
+
+),
+
 facts as (
 
     select * from {{ ref('fct_measure_quarter') }}
+    where area_code in (select partnership_area.area_code from partnership_area)
 
 ),
 
 target_status as (
 
     select * from {{ ref('fct_target_status') }}
-
-),
-
-partnership_area as (
-
-    select * from {{ ref('int_partnership_area') }}
+    where area_code in (select partnership_area.area_code from partnership_area)
 
 ),
 

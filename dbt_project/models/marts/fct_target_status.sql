@@ -1,10 +1,13 @@
--- Target status of each measure series at each quarter end of the plan years
+-- Target status of each area's measure series at each quarter end of the plan years
 -- (from var('returns_monitored_from')); at Q4 the status is the year-end verdict.
 --
 -- Baseline: the measure_targets seed for the year; when it has none and the rule
 -- compares with last year (below_previous_year, above_baseline), the previous
 -- year's outturn.  previous_year_outturn is always shown so a seed baseline that
--- differs from the outturn stays visible.
+-- differs from the outturn stays visible.  The measure_targets seed is the home
+-- area's plan: another area (CSP_AREA=all) is assessed against its own previous
+-- year's outturn where the rule compares with last year, and is NOT MEASURABLE
+-- otherwise.
 --
 -- In year (Q1-Q3) a reduce target compares the year to date with the quarters'
 -- share of the baseline (quarters elapsed / 4); a rate, and a rolling 12-month
@@ -34,9 +37,17 @@ targets as (
 
 ),
 
+home_area as (
+
+    select * from {{ ref('int_partnership_area') }}
+    where is_home_area
+
+),
+
 previous_outturns as (
 
     select
+        area_code,
         measure_id,
         series,
         fiscal_year,
@@ -68,14 +79,18 @@ plan_quarters as (
         on
             facts.measure_id = catalogue.measure_id
             and facts.series = catalogue.series
+    left join home_area
+        on facts.area_code = home_area.area_code
     left join targets
         on
-            facts.measure_id = targets.measure_id
+            home_area.area_code is not null
+            and facts.measure_id = targets.measure_id
             and facts.series = targets.series
             and facts.fiscal_year = targets.fiscal_year
     left join previous_outturns
         on
-            facts.measure_id = previous_outturns.measure_id
+            facts.area_code = previous_outturns.area_code
+            and facts.measure_id = previous_outturns.measure_id
             and facts.series = previous_outturns.series
             and cast(left(facts.fiscal_year, 4) as integer)
             = cast(left(previous_outturns.fiscal_year, 4) as integer) + 1

@@ -1,12 +1,14 @@
--- police.uk crime rows in the shape of stg_police__recorded_crimes: month
--- precision, police.uk crime types in place of Home Office offence groups, no
--- victim.  A row whose crime type is coarser than the offence groups the measures
--- count is flagged as an approximation.
+-- police.uk crime counts in the shape of stg_police__recorded_crimes: one row per
+-- local authority, month and crime type with its record_count (police.uk rows have
+-- month precision and no victim, so nothing row-level is lost for the measures);
+-- police.uk crime types in place of Home Office offence groups.  A crime type
+-- coarser than the offence groups the measures count is flagged as an
+-- approximation.
 with
 
-street_records as (
+street_counts as (
 
-    select * from {{ ref('base_policeuk__street_records') }}
+    select * from {{ ref('base_policeuk__street_counts') }}
     where crime_type <> 'Anti-social behaviour'
 
 ),
@@ -14,7 +16,7 @@ street_records as (
 conformed as (
 
     select
-        crime_id as crime_ref,
+        cast(null as varchar) as crime_ref,
         record_month as recorded_on,
         record_month as recorded_month,
         crime_type as offence_group,
@@ -22,7 +24,10 @@ conformed as (
         cast(null as varchar) as victim_type,
         cast(null as varchar) as premises_type,
         cast(null as varchar) as ward_code,
-        lsoa_code,
+        cast(null as varchar) as lsoa_code,
+        area_code,
+        area_name,
+        record_count,
         'policeuk' as source_format,
         crime_type in (
             'Violence and sexual offences',
@@ -32,7 +37,7 @@ conformed as (
         load_id,
         delivered_at
 
-    from street_records
+    from street_counts
 
 )
 
