@@ -72,6 +72,8 @@ def _report_metadata(files, data) -> dict[str, dg.MetadataValue]:
 
 @dg.asset(
     partitions_def=quarter_partitions,
+    # a backfill of a range of quarters runs as one run, one report per quarter
+    backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[SERVING_KEY],
     group_name=GROUP,
     kinds={"html", "excel"},
@@ -80,26 +82,29 @@ def _report_metadata(files, data) -> dict[str, dg.MetadataValue]:
 )
 def quarterly_report(context: dg.AssetExecutionContext, warehouse: WarehouseSettings):
     settings = warehouse.settings()
-    quarter = FiscalQuarter.parse(context.partition_key)
     source = serving_path(settings.warehouse)
     if not source.exists():
         raise dg.Failure(
             description=f"no serving copy at {source}: run the nightly job (csp_nightly) first"
         )
-    try:
-        areas = report_areas(source, settings.area_code)
-        several = len(areas) > 1
-        metadata: dict[str, dg.MetadataValue] = {}
-        for code, _name in areas:
-            data = build_report(source, quarter.fiscal_year, quarter.quarter, code)
-            files = write_report(
-                data, Path(settings.warehouse).resolve().parent, with_area_suffix=several
-            )
-            context.log.info("%s report for %s: %s", quarter.label, code, files.html)
-            prefix = f"{code}_" if several else ""
-            metadata |= {prefix + k: v for k, v in _report_metadata(files, data).items()}
-    except ReportDataError as error:
-        raise dg.Failure(description=str(error)) from error
+    metadata: dict[str, dg.MetadataValue] = {}
+    keys = context.partition_keys
+    for key in keys:
+        quarter = FiscalQuarter.parse(key)
+        quarter_prefix = f"{quarter.slug}_" if len(keys) > 1 else ""
+        try:
+            areas = report_areas(source, settings.area_code)
+            several = len(areas) > 1
+            for code, _name in areas:
+                data = build_report(source, quarter.fiscal_year, quarter.quarter, code)
+                files = write_report(
+                    data, Path(settings.warehouse).resolve().parent, with_area_suffix=several
+                )
+                context.log.info("%s report for %s: %s", quarter.label, code, files.html)
+                prefix = quarter_prefix + (f"{code}_" if several else "")
+                metadata |= {prefix + k: v for k, v in _report_metadata(files, data).items()}
+        except ReportDataError as error:
+            raise dg.Failure(description=f"{quarter.label}: {error}") from error
     return dg.MaterializeResult(metadata=metadata)
 
 

@@ -616,6 +616,34 @@ def test_report_asset_writes_the_quarter_folder(
     assert "as at 31 May 2017" in (folder / "csp-performance-2016-17-Q4.html").read_text()
 
 
+def test_a_range_of_quarters_is_one_run(
+    report: SampleReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.publish import publish_marts
+    from orchestration.report_assets import quarterly_report
+    from orchestration.resources import WarehouseSettings
+
+    assert quarterly_report.backfill_policy == dg.BackfillPolicy.single_run()
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(report.build.warehouse, warehouse)
+    publish_marts(warehouse, as_of=date(2017, 5, 31))
+    resource = WarehouseSettings(warehouse=str(warehouse), as_of="2017-05-31", area="E06000004")
+    result = dg.materialize(
+        [quarterly_report],
+        resources={"warehouse": resource},
+        tags={
+            "dagster/asset_partition_range_start": "2016-07-01",
+            "dagster/asset_partition_range_end": "2017-01-01",
+        },
+    )
+    assert result.success
+    reports = tmp_path / "data" / "reports"
+    assert sorted(p.name for p in reports.iterdir()) == ["2016-17-Q2", "2016-17-Q3", "2016-17-Q4"]
+    events = result.get_asset_materialization_events()
+    assert len({e.partition for e in events}) == 3  # one run, one materialisation a quarter
+
+
 def test_report_asset_fails_clearly_without_a_serving_copy(tmp_path: Path) -> None:
     from orchestration.report_assets import quarterly_report
     from orchestration.resources import WarehouseSettings
