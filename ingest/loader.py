@@ -14,6 +14,7 @@ import contextlib
 import csv
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -88,9 +89,15 @@ def resolve_area(area: str) -> tuple[str, str] | None:
     )
 
 
+# DuckDB's own memory cap for the ingest (it spills to disk beyond it); its default, 80 %
+# of RAM, let a national police.uk batch take 5.5 GiB. CSP_DUCKDB_MEMORY_LIMIT overrides.
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     Path(settings.warehouse).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.warehouse))
+    limit = os.environ.get("CSP_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    con = duckdb.connect(str(settings.warehouse), config={"memory_limit": limit})
     ensure_schema(con)
     register_pseudonymiser(con, settings.effective_key)
     return con
