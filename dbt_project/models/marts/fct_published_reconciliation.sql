@@ -766,98 +766,97 @@ recomputed_expected as (
 
 -- compare ------------------------------------------------------------------------
 
+-- every expected figure, whichever check produced it, in one shape
+expected as (
+
+    select
+        measure_id,
+        series,
+        fiscal_year,
+        period,
+        figure,
+        'internal_arithmetic' as check_kind,
+        expected_value,
+        cast(null as varchar) as expected_text,
+        how
+    from internal_expected
+
+    union all
+
+    select
+        measure_id,
+        series,
+        fiscal_year,
+        period,
+        figure,
+        'internal_arithmetic' as check_kind,
+        cast(null as double) as expected_value,
+        expected_text,
+        how
+    from internal_status_expected
+
+    union all
+
+    select
+        measure_id,
+        series,
+        fiscal_year,
+        period,
+        figure,
+        'internal_arithmetic' as check_kind,
+        expected_value,
+        cast(null as varchar) as expected_text,
+        how
+    from engagement_expected
+
+    union all
+
+    select
+        measure_id,
+        series,
+        fiscal_year,
+        period,
+        figure,
+        'recomputed' as check_kind,
+        expected_value,
+        cast(null as varchar) as expected_text,
+        'the IDVA records count' as how
+    from engagement_recomputed
+
+    union all
+
+    select
+        measure_id,
+        series,
+        fiscal_year,
+        period,
+        figure,
+        'recomputed' as check_kind,
+        expected_value,
+        expected_text,
+        'the warehouse computes' as how
+    from recomputed_expected
+    where expected_value is not null or expected_text is not null
+
+),
+
 checks as (
 
     select
         published.*,
-        'internal_arithmetic' as check_kind,
-        internal_expected.expected_value,
-        cast(null as varchar) as expected_text,
-        internal_expected.how
+        expected.check_kind,
+        expected.expected_value,
+        expected.expected_text,
+        expected.how
 
     from published
-    inner join internal_expected
+    inner join expected
         on
-            published.measure_id = internal_expected.measure_id
-            and published.series = internal_expected.series
-            and published.fiscal_year = internal_expected.fiscal_year
-            and published.period = internal_expected.period
-            and published.figure = internal_expected.figure
-
-    union all
-
-    select
-        published.*,
-        'internal_arithmetic' as check_kind,
-        cast(null as double) as expected_value,
-        internal_status_expected.expected_text,
-        internal_status_expected.how
-
-    from published
-    inner join internal_status_expected
-        on
-            published.measure_id = internal_status_expected.measure_id
-            and published.series = internal_status_expected.series
-            and published.fiscal_year = internal_status_expected.fiscal_year
-            and published.period = internal_status_expected.period
-            and published.figure = internal_status_expected.figure
-
-    union all
-
-    select
-        published.*,
-        'internal_arithmetic' as check_kind,
-        engagement_expected.expected_value,
-        cast(null as varchar) as expected_text,
-        engagement_expected.how
-
-    from published
-    inner join engagement_expected
-        on
-            published.measure_id = engagement_expected.measure_id
-            and published.series = engagement_expected.series
-            and published.fiscal_year = engagement_expected.fiscal_year
-            and published.period = engagement_expected.period
-            and published.figure = engagement_expected.figure
-
-    union all
-
-    select
-        published.*,
-        'recomputed' as check_kind,
-        engagement_recomputed.expected_value,
-        cast(null as varchar) as expected_text,
-        'the IDVA records count' as how
-
-    from published
-    inner join engagement_recomputed
-        on
-            published.measure_id = engagement_recomputed.measure_id
-            and published.series = engagement_recomputed.series
-            and published.fiscal_year = engagement_recomputed.fiscal_year
-            and published.period = engagement_recomputed.period
-            and published.figure = engagement_recomputed.figure
-
-    union all
-
-    select
-        published.*,
-        'recomputed' as check_kind,
-        recomputed_expected.expected_value,
-        recomputed_expected.expected_text,
-        'the warehouse computes' as how
-
-    from published
-    inner join recomputed_expected
-        on
-            published.measure_id = recomputed_expected.measure_id
-            and published.series = recomputed_expected.series
-            and published.fiscal_year = recomputed_expected.fiscal_year
-            and published.period = recomputed_expected.period
-            and published.figure = recomputed_expected.figure
-    where
-        recomputed_expected.expected_value is not null
-        or recomputed_expected.expected_text is not null
+            published.measure_id = expected.measure_id
+            and published.series = expected.series
+            and published.fiscal_year = expected.fiscal_year
+            and published.period = expected.period
+            and published.figure = expected.figure
 
 ),
 
