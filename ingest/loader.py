@@ -111,12 +111,6 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _digests(paths: list[Path]) -> dict[Path, str]:
-    """sha256 of many files on two threads (hashlib releases the GIL)."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(paths, pool.map(sha256_file, paths), strict=True))
-
-
 def _plain_csv_header(path: Path) -> list[str] | None:
     """The header of a UTF-8 .csv without BOM, else None (such files go one by one)."""
     if path.suffix.lower() != ".csv":
@@ -171,12 +165,18 @@ class Loader:
         except ValueError:
             return str(path)
 
-    def _ledger(self, result: FileResult, sha: str, path: Path, **extra) -> int:
-        load_id = (
-            result.load_id or self.con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
-        )
+    def _ledger(
+        self,
+        result: FileResult,
+        sha: str,
+        path: Path,
+        con: duckdb.DuckDBPyConnection | None = None,
+        **extra,
+    ) -> int:
+        con = con or self.con
+        load_id = result.load_id or con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
         stat = path.stat()
-        self.con.execute(
+        con.execute(
             """
             insert into raw.load_log (load_id, feed, file_name, sha256, size_bytes, received_at,
                 loaded_at, rows_read, rows_loaded, rows_outside_area, period_start, period_end,
@@ -277,7 +277,7 @@ class Loader:
         try:
             result, extra = self._load_rows(feed, path, display, sha)
             self._ledger(result, sha, path, **extra)
-            self._supersede(feed, result, extra.get("scope"))
+            self._supersede(feed, [result.load_id], [result])
             self.con.commit()
         except (IngestError, duckdb.Error) as exc:
             self.con.rollback()
@@ -291,21 +291,31 @@ class Loader:
 
     # -- police.uk: many files per statement --------------------------------------
     def load_many(self, feed: Feed, paths: list[Path]) -> list[FileResult]:
-        """Load files of a CSV feed in batches: one ``read_csv`` over many files, one
-        check scan, one typed insert and the ledger rows, in one transaction per batch.
+        """Load files of a CSV feed in batches of up to :data:`BATCH_FILES` files /
+        :data:`BATCH_BYTES` bytes (see :meth:`_load_batch`).
 
         Only files that are plainly new (not in the ledger by name, size and time; a
         digest not seen before; a UTF-8 CSV without BOM whose header matches the
-        batch's) go into a batch.  Any other file, and every file of a batch in which
-        something fails, goes through :meth:`load` one by one, in delivery order, so
-        the ledger, duplicates, superseding and error messages are exactly those of
-        the one-file path.  Results come back in the order of ``paths``.
+        batch's) go into a batch.  Any other file, and every file a batch cannot take
+        (a broken row, no rows, a load that fails), goes through :meth:`load` one by
+        one, so the ledger, duplicates, superseding and error messages are exactly
+        those of the one-file path.  Results come back in the order of ``paths``.
         """
         displays = [self._display(p) for p in paths]
+        known = set(
+            self.con.execute(
+                "select file_name, size_bytes, received_at from raw.load_log where feed = ?",
+                [feed.name],
+            ).fetchall()
+        )
         todo = [
-            (p, d) for p, d in zip(paths, displays, strict=True) if not self._known_unchanged(d, p)
+            (p, d)
+            for p, d in zip(paths, displays, strict=True)
+            if (d, *_size_and_time(p)) not in known
         ]
-        digests = _digests([p for p, _ in todo])
+        known_digests = {
+            row[0] for row in self.con.execute("select sha256 from raw.load_log").fetchall()
+        }
         results: dict[str, FileResult] = {
             d: FileResult(feed.name, d, "unchanged") for d in displays
         }
@@ -317,133 +327,95 @@ class Loader:
         def flush() -> None:
             nonlocal batch, batch_header, batch_bytes
             if batch:
+                started = time.monotonic()
                 for result in self._load_batch(feed, batch):
                     results[result.file_name] = result
+                log.info(
+                    "[%s] batch of %d files (%.2f GB) in %.1fs",
+                    feed.name,
+                    len(batch),
+                    batch_bytes / 1e9,
+                    time.monotonic() - started,
+                )
             batch, batch_header, batch_bytes = [], None, 0
 
-        for path, display in todo:
-            sha = digests[path]
-            header = _plain_csv_header(path)
-            fresh = sha not in seen and not self._previous(sha)
-            seen.add(sha)
-            if header is None or not fresh or (batch_header and header != batch_header):
+        # digests on two threads, running ahead of the loads they feed (hashlib and
+        # DuckDB both release the GIL, so hashing overlaps the previous batch's load)
+        with ThreadPoolExecutor(max_workers=2) as hashing:
+            digests = [hashing.submit(sha256_file, p) for p, _ in todo]
+            try:
+                for (path, display), digest in zip(todo, digests, strict=True):
+                    sha = digest.result()
+                    header = _plain_csv_header(path)
+                    fresh = sha not in seen and sha not in known_digests
+                    seen.add(sha)
+                    if header is None or not fresh or (batch_header and header != batch_header):
+                        flush()
+                        if header is None or not fresh:
+                            results[display] = self.load(feed, path, sha)
+                            continue
+                    batch.append((path, display, sha))
+                    batch_header = header
+                    batch_bytes += path.stat().st_size
+                    if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+                        flush()
                 flush()
-                if header is None or not fresh:
-                    results[display] = self.load(feed, path, sha)
-                    continue
-            batch.append((path, display, sha))
-            batch_header = header
-            batch_bytes += path.stat().st_size
-            if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
-                flush()
-        flush()
+            finally:
+                for digest in digests:
+                    digest.cancel()
         return [results[d] for d in displays]
 
     def _load_batch(self, feed: Feed, batch: list[tuple[Path, str, str]]) -> list[FileResult]:
-        try:
-            self.con.begin()
-            results = self._insert_batch(feed, batch)
-            self.con.commit()
-            return results
-        except (IngestError, duckdb.Error) as exc:
-            with contextlib.suppress(duckdb.Error):
-                self.con.rollback()
-            log.info("batch of %d files falls back to one by one: %s", len(batch), exc)
-            return [self.load(feed, path, sha) for path, _, sha in batch]
+        """One batch: a row count per file, the rows in parallel loaders, superseding.
 
-    def _insert_batch(self, feed: Feed, batch: list[tuple[Path, str, str]]) -> list[FileResult]:
+        1. One scan of the batch (``read_csv`` over its files) counts each file's rows;
+           a file with no rows goes through :meth:`load` for its exact error.
+        2. The files are split into as many parts as DuckDB has threads; each part loads
+           on its own cursor, in its own transaction (rows and ledger rows together),
+           with one ``INSERT … SELECT`` straight from ``read_csv`` that also applies the
+           contract rules to every row, inside or outside the areas kept: a row that
+           breaks one stops the statement naming its file, the part is rolled back, that
+           file goes through :meth:`load` (which names row, column and value) and the
+           rest of the part is loaded again.  Row numbers come from ``row_number() over
+           ()``, which keeps file order but reads on one thread: hence one loader per
+           thread, and the per-file counts of step 1 to turn a part's row number into
+           the file's.
+        3. Latest delivery wins (:meth:`_supersede`) for the loads of the batch.
+        """
         header = _plain_csv_header(batch[0][0])
-        names = _register_columns(header, batch[0][1])
+        display = batch[0][1]
+        names = _register_columns(header, display)
         headers = dict(zip(names, header, strict=True))
         present = {c.name: c.name for c in feed.columns if c.name in headers}
-        self._check_header(feed, headers, present, batch[0][1])
-        files = "[" + ", ".join(sql_literal(str(p)) for p, _, _ in batch) + "]"
-        columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names) + "}"
-        self.con.execute("drop table if exists _in")
-        self.con.execute(
-            f"""
-            create temp table _in as
-            select * from read_csv(
-                {files}, header = true, auto_detect = false, filename = '_file',
-                delim = ',', quote = '"', escape = '"', strict_mode = true,
-                null_padding = false, columns = {columns}
-            )
-            """
-        )
-        # one aggregate scan: rows and broken rules per file; any break -> one by one
-        rules = build_rules(feed, present, self.today)
-        broken = (
-            " + ".join(f"count(*) filter (where coalesce({r.condition}, false))" for r in rules)
-            or "0"
-        )
-        counts = dict(
-            (f, (n, bad))
-            for f, n, bad in self.con.execute(
-                f"select _file, count(*), {broken} from _in group by _file"
-            ).fetchall()
-        )
-        for path, display, _ in batch:
-            rows, bad = counts.get(str(path), (0, 0))
-            if rows == 0 or bad:
-                raise IngestError(display, "needs the one-file path for its exact errors")
-        loaded_at = datetime.now(UTC).replace(tzinfo=None)
-        plan = []
-        for path, display, sha in batch:
-            plan.append((str(path), self._next_load_id(), display, sha))
-        self.con.execute(
-            "create or replace temp table _batch_files"
-            " (_file varchar, load_id bigint, display varchar, sha varchar)"
-        )
-        self.con.executemany("insert into _batch_files values (?, ?, ?, ?)", plan)
-        # row numbers as a person sees them: the table keeps each file's rows in order
-        self.con.execute(
-            "create or replace temp table _batch_first as"
-            " select _file, min(rowid) as first_rowid from _in group by _file"
-        )
-        self._insert(
-            feed,
-            present,
-            load_id="_batch_files.load_id",
-            display="_batch_files.display",
-            sha="_batch_files.sha",
-            loaded_at=loaded_at,
-            source_row="_in.rowid - _batch_first.first_rowid + 2",
-            batch=True,
-        )
-        self.con.execute("drop table if exists _in")
-        period = {
-            row[0]: row[1:]
-            for row in self.con.execute(
-                self._period_sql(feed, "_load_id between ? and ?", group=True),
-                [plan[0][1], plan[-1][1]],
-            ).fetchall()
-        }
+        try:
+            self._check_header(feed, headers, present, display)
+            counts = self._file_rows([p for p, _, _ in batch], names)
+        except (IngestError, duckdb.Error) as exc:
+            log.info("batch of %d files goes one by one: %s", len(batch), exc)
+            return [self.load(feed, path, sha) for path, _, sha in batch]
+        good = [(p, d, sha, counts[i]) for i, (p, d, sha) in enumerate(batch) if counts.get(i)]
+        one_by_one = [(p, sha) for i, (p, _, sha) in enumerate(batch) if not counts.get(i)]
+        part_load = _PartLoad(self, feed, present, names, _ignored_columns_note(feed, headers))
         results = []
-        extra_cols = sorted(set(headers) - {c.name for c in feed.columns})
-        notes = (
-            "ignored columns not in the contract: " + ", ".join(headers[c] for c in extra_cols)
-            if extra_cols
-            else None
-        )
-        for (file, load_id, display, sha), (path, _, _) in zip(plan, batch, strict=True):
-            period_start, period_end, scope, rows = period.get(load_id, (None, None, None, 0))
-            result = FileResult(
-                feed.name,
-                display,
-                "loaded",
-                rows_loaded=rows,
-                rows_outside_area=counts[file][0] - rows,
-                period_start=period_start,
-                period_end=period_end,
-                load_id=load_id,
-                notes=notes,
-            )
-            self._ledger(
-                result, sha, path, rows_read=counts[file][0], scope=scope, loaded_at=loaded_at
-            )
-            self._supersede(feed, result, scope)
-            results.append(result)
+        parts = _split(good, self._threads())
+        with ThreadPoolExecutor(max_workers=max(1, len(parts))) as loaders:
+            for part_results, part_left in loaders.map(part_load.run, parts):
+                results += part_results
+                one_by_one += part_left
+        self._supersede(feed, [r.load_id for r in results], results)
+        results += [self.load(feed, path, sha) for path, sha in one_by_one]
         return results
+
+    def _threads(self) -> int:
+        return int(self.con.execute("select current_setting('threads')").fetchone()[0])
+
+    def _file_rows(self, paths: list[Path], names: list[str]) -> dict[int, int]:
+        """File index -> data rows, in one scan of the files (no column is converted)."""
+        return dict(
+            self.con.execute(
+                f"select file_index, count(*) from {_csv_source(paths, names)} group by file_index"
+            ).fetchall()
+        )
 
     def _load_rows(self, feed: Feed, path: Path, display: str, sha: str):
         with staged_file(self.con, path, feed, display) as headers:
@@ -456,14 +428,11 @@ class Loader:
             check_unique(self.con, feed, present, display, headers)
             load_id = self._next_load_id()
             loaded_at = datetime.now(UTC).replace(tzinfo=None)
-            self._insert(feed, present, load_id, display, sha, loaded_at)
-        period_start, period_end, scope, rows = self._period(feed, load_id)
-        extra_cols = sorted(set(headers) - {c.name for c in feed.columns})
-        notes = None
-        if extra_cols:
-            notes = "ignored columns not in the contract: " + ", ".join(
-                headers[c] for c in extra_cols
+            self._insert(
+                feed, present, str(load_id), sql_literal(display), sql_literal(sha), loaded_at
             )
+        period_start, period_end, scope, rows = self._period(feed, load_id)
+        notes = _ignored_columns_note(feed, headers)
         result = FileResult(
             feed.name,
             display,
@@ -498,53 +467,43 @@ class Loader:
 
     def _insert(
         self,
-        feed,
-        present,
-        load_id,
-        display,
-        sha,
-        loaded_at,
+        feed: Feed,
+        present: dict[str, str],
+        load_id: str,
+        display: str,
+        sha: str,
+        loaded_at: datetime,
+        source: str = "_in",
         source_row: str = "_source_row",
-        batch: bool = False,
+        con: duckdb.DuckDBPyConnection | None = None,
     ) -> None:
+        """``INSERT … SELECT`` of typed rows from ``source`` (SQL expressions for the
+        load metadata); area-filtered feeds keep only rows whose LSOA is in an area."""
         targets, selects = [], []
         for col in feed.columns:
             targets.append(quote_ident(col.raw_name))
             selects.append(
                 typed_expr(col, quote_ident(present[col.name])) if col.name in present else "null"
             )
-        where = "true"
         if feed.area_filtered:
             targets += ["area_code", "area_name"]
             selects += ["_areas.area_code", "_areas.area_name"]
-            self._register_areas()
-        meta = [name for name, _ in LOAD_METADATA]
-        targets += meta
+            source += f" join {self._areas_sql()} on {_area_match(present['lsoa_name'])}"
+        targets += [name for name, _ in LOAD_METADATA]
         selects += [
-            str(load_id),
-            display if batch else sql_literal(display),
-            sha if batch else sql_literal(sha),
+            load_id,
+            display,
+            sha,
             f"timestamp '{loaded_at.isoformat(sep=' ')}'",
             source_row,
         ]
-        source = "_in"
-        if batch:
-            source = (
-                "_in join _batch_files on _in._file = _batch_files._file"
-                " join _batch_first on _in._file = _batch_first._file"
-            )
-        if feed.area_filtered:
-            lsoa = quote_ident(present["lsoa_name"])
-            source += (
-                " join _areas on regexp_extract("
-                f"{lsoa}, '^(.+) [0-9]{{3}}[A-Z]$', 1) = _areas.lsoa_prefix"
-            )
-        self.con.execute(
+        (con or self.con).execute(
             f"insert into {feed.table} ({', '.join(targets)})"
-            f" select {', '.join(selects)} from {source} where {where}"
+            f" select {', '.join(selects)} from {source}"
         )
 
-    def _register_areas(self) -> None:
+    def _areas_sql(self) -> str:
+        """The areas this warehouse keeps, as an inline table ``_areas``."""
         areas = _authorities()
         if self.area is not None:
             areas = {self.area[0]: areas[self.area[0]]}
@@ -552,10 +511,7 @@ class Loader:
             f"({sql_literal(code)}, {sql_literal(name)}, {sql_literal(prefix)})"
             for code, (name, prefix) in areas.items()
         )
-        self.con.execute(
-            f"create or replace temp table _areas as select * from (values {values})"
-            " as t(area_code, area_name, lsoa_prefix)"
-        )
+        return f"(values {values}) as _areas(area_code, area_name, lsoa_prefix)"
 
     def _period(self, feed: Feed, load_id: int):
         return self.con.execute(self._period_sql(feed, "_load_id = ?"), [load_id]).fetchone()
@@ -586,34 +542,212 @@ class Loader:
             )
         return f"select {bounds}, {scope}, count(*) from {feed.table} where {where}"
 
-    def _supersede(self, feed: Feed, result: FileResult, scope: str | None) -> None:
-        if result.rows_loaded == 0:
+    def _supersede(
+        self, feed: Feed, load_ids: list[int] | None, results: list[FileResult] = ()
+    ) -> None:
+        """Latest delivery wins: a ``loaded`` load of this feed with the same period and
+        scope as a later ``loaded`` load with rows becomes ``superseded`` by the latest.
+
+        ``load_ids`` limits the later loads looked at (the ones just loaded); None looks
+        at all of them, which repairs a ledger left by a run that stopped between a
+        batch's commit and its superseding.  The superseding loads' notes (in the ledger
+        and in ``results``) name what they supersede.
+        """
+        if load_ids is not None and not load_ids:
             return
+        same = (
+            "{a}.feed = {b}.feed and {a}.period_start = {b}.period_start"
+            " and {a}.period_end = {b}.period_end and {a}.scope is not distinct from {b}.scope"
+        )
+        latest = "new.status = 'loaded' and new.rows_loaded > 0"
+        restrict = ""
+        if load_ids is not None:
+            restrict = f" and new.load_id in ({', '.join(map(str, load_ids))})"
         superseded = self.con.execute(
-            """
-            update raw.load_log set status = 'superseded', superseded_by = ?
-            where feed = ? and status = 'loaded' and load_id <> ?
-              and period_start = ? and period_end = ? and scope is not distinct from ?
-            returning file_name
+            f"""
+            update raw.load_log as old set status = 'superseded', superseded_by = new.load_id
+            from raw.load_log as new
+            where new.feed = ? and {latest}{restrict}
+              and old.status = 'loaded' and old.load_id < new.load_id
+              and {same.format(a="old", b="new")}
+              and not exists (
+                  select 1 from raw.load_log as newer
+                  where newer.status = 'loaded' and newer.rows_loaded > 0
+                    and newer.load_id > new.load_id and {same.format(a="newer", b="new")})
+            returning superseded_by, file_name
             """,
-            [
-                result.load_id,
-                feed.name,
-                result.load_id,
-                result.period_start,
-                result.period_end,
-                scope,
-            ],
+            [feed.name],
         ).fetchall()
-        if superseded:
-            names = ", ".join(row[0] for row in superseded)
-            note = f"supersedes {names}"
-            result.notes = f"{result.notes}; {note}" if result.notes else note
+        names: dict[int, list[str]] = {}
+        for load_id, file_name in superseded:
+            names.setdefault(load_id, []).append(file_name)
+        by_id = {r.load_id: r for r in results}
+        for load_id, files in sorted(names.items()):
+            note = f"supersedes {', '.join(sorted(files))}"
+            old = self.con.execute(
+                "select notes, file_name from raw.load_log where load_id = ?", [load_id]
+            ).fetchone()
+            notes = f"{old[0]}; {note}" if old[0] else note
             self.con.execute(
-                "update raw.load_log set notes = ? where load_id = ?",
-                [result.notes, result.load_id],
+                "update raw.load_log set notes = ? where load_id = ?", [notes, load_id]
             )
-            log.info("%s %s", result.file_name, note)
+            if load_id in by_id:
+                by_id[load_id].notes = notes
+            log.info("%s %s", old[1], note)
+
+
+def _csv_source(paths: list[Path], names: list[str]) -> str:
+    """``read_csv`` of many files with one header, every column as text, strict quoting."""
+    files = "[" + ", ".join(sql_literal(str(p)) for p in paths) + "]"
+    columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names) + "}"
+    return (
+        f"read_csv({files}, header = true, auto_detect = false, delim = ',', quote = '\"',"
+        f" escape = '\"', strict_mode = true, null_padding = false, columns = {columns})"
+    )
+
+
+BROKEN_ROW = "csp: a row breaks the contract in file index "
+
+
+class _PartLoad:
+    """Loads parts of one batch, each on its own cursor and transaction (thread-safe:
+    the only shared state is the warehouse, and DuckDB appends from many connections)."""
+
+    def __init__(self, loader: Loader, feed: Feed, present: dict, names: list, notes):
+        self.loader, self.feed, self.present, self.names = loader, feed, present, names
+        self.notes = notes
+        rules = build_rules(feed, present, loader.today)
+        self.broken = " or ".join(f"coalesce({r.condition}, false)" for r in rules) or "false"
+
+    def run(self, part: list[tuple[Path, str, str, int]]):
+        """Load ``part``; -> (results, [(path, sha)] left for the one-file path)."""
+        left: list[tuple[Path, str]] = []
+        while part:
+            try:
+                return self._load(part), left
+            except duckdb.Error as exc:
+                message = str(exc)
+                if BROKEN_ROW not in message:
+                    log.info("%d files go one by one: %s", len(part), message.splitlines()[0])
+                    return [], left + [(p, sha) for p, _, sha, _ in part]
+                index = int(message.split(BROKEN_ROW, 1)[1].split()[0].strip("'\"."))
+                left.append((part[index][0], part[index][2]))
+                part = part[:index] + part[index + 1 :]
+        return [], left
+
+    def _load(self, part: list[tuple[Path, str, str, int]]) -> list[FileResult]:
+        loader, feed = self.loader, self.feed
+        con = loader.con.cursor()
+        try:
+            con.begin()
+            loaded_at = datetime.now(UTC).replace(tzinfo=None)
+            plan, first = [], 0
+            for index, (_, display, sha, rows) in enumerate(part):
+                load_id = con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
+                plan.append((index, load_id, display, sha, first))
+                first += rows
+            files = ", ".join(
+                f"({i}, {load_id}, {sql_literal(d)}, {sql_literal(sha)}, {first})"
+                for i, load_id, d, sha, first in plan
+            )
+            # every row is checked before the area join; error() stops the statement
+            source = (
+                f"(select row_number() over () as _rn, file_index as _fi, *"
+                f" from {_csv_source([p for p, _, _, _ in part], self.names)}"
+                f" where case when {self.broken}"
+                f" then error('{BROKEN_ROW}' || file_index) else true end) as _in"
+                f" join (values {files}) as _b(_b_fi, _b_load_id, _b_file, _b_sha, _b_first)"
+                " on _in._fi = _b._b_fi"
+            )
+            loader._insert(
+                feed,
+                self.present,
+                con=con,
+                source=source,
+                load_id="_b._b_load_id",
+                display="_b._b_file",
+                sha="_b._b_sha",
+                loaded_at=loaded_at,
+                source_row="_in._rn - _b._b_first + 1",
+            )
+            period = {
+                row[0]: row[1:]
+                for row in con.execute(
+                    loader._period_sql(feed, "_load_id between ? and ?", group=True),
+                    [plan[0][1], plan[-1][1]],
+                ).fetchall()
+            }
+            results = []
+            for (path, display, sha, rows_read), (_, load_id, _, _, _) in zip(
+                part, plan, strict=True
+            ):
+                start, end, scope, rows = period.get(load_id, (None, None, None, 0))
+                result = FileResult(
+                    feed.name,
+                    display,
+                    "loaded",
+                    rows_loaded=rows,
+                    rows_outside_area=rows_read - rows,
+                    period_start=start,
+                    period_end=end,
+                    load_id=load_id,
+                    notes=self.notes,
+                )
+                results.append(result)
+                loader._ledger(
+                    result,
+                    sha,
+                    path,
+                    con=con,
+                    rows_read=rows_read,
+                    scope=scope,
+                    loaded_at=loaded_at,
+                )
+            con.commit()
+            return results
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                con.rollback()
+            raise
+        finally:
+            con.close()
+
+
+def _size_and_time(path: Path) -> tuple[int, datetime]:
+    """A file's size and modification time as the ledger records them."""
+    stat = path.stat()
+    return stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
+
+
+def _area_match(lsoa_column: str) -> str:
+    """Join condition: a police.uk LSOA name is its authority's name, a space and a
+    4-character code (``Stockton-on-Tees 011D``).  A suffix cut that must equal a known
+    authority's name, not a regular expression: this runs on every national row."""
+    lsoa = f"_in.{quote_ident(lsoa_column)}"
+    return f"left({lsoa}, length({lsoa}) - 5) = _areas.lsoa_prefix"
+
+
+def _split(files: list, parts: int) -> list[list]:
+    """Consecutive parts of about equal bytes (a file's size from its path, item[0])."""
+    if not files:
+        return []
+    parts = max(1, min(parts, len(files)))
+    total = sum(item[0].stat().st_size for item in files)
+    out: list[list] = [[]]
+    done = 0
+    for item in files:
+        if len(out) < parts and out[-1] and done >= total * len(out) / parts:
+            out.append([])
+        out[-1].append(item)
+        done += item[0].stat().st_size
+    return out
+
+
+def _ignored_columns_note(feed: Feed, headers: dict[str, str]) -> str | None:
+    extra = sorted(set(headers) - {c.name for c in feed.columns})
+    if not extra:
+        return None
+    return "ignored columns not in the contract: " + ", ".join(headers[c] for c in extra)
 
 
 def ingest_feed(
@@ -628,6 +762,7 @@ def ingest_feed(
         files = discover(Path(settings.landing))[0][feed_name]
     files = list(files)
     loader = Loader(con, settings)
+    loader._supersede(feed, None)  # repairs a run stopped between a commit and its superseding
     results = []
     started = time.monotonic()
     if feed.area_filtered:  # police.uk: national volumes, many files a month

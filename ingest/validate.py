@@ -35,15 +35,40 @@ def _list(values) -> str:
     return "[" + ", ".join(sql_literal(v) for v in values) + "]"
 
 
+def clean_text(source: str) -> str:
+    """SQL for the text value with surrounding spaces trimmed, NULL when nothing is left.
+
+    The same as ``nullif(trim(x), '')`` (DuckDB's ``trim`` strips every Unicode space
+    separator), but ``trim`` copies every string; the guard calls it only for values
+    that start or end with a space or hold any non-ASCII character, so a national
+    police.uk load of plain-ASCII values is not copied twice (profile in
+    docs/performance.md).
+    """
+    return (
+        f"nullif(case when starts_with({source}, ' ') or ends_with({source}, ' ')"
+        f" or strlen({source}) <> length({source}) then trim({source}) else {source} end, '')"
+    )
+
+
+def is_blank(source: str) -> str:
+    """SQL, true where ``clean_text(source)`` is NULL, without trimming every value: an
+    all-space value starts with a space or (another Unicode space) a non-ASCII
+    character, and comparison is bytewise, so ``>= chr(128)`` tests the first byte."""
+    return (
+        f"(coalesce({source}, '') = '' or ((starts_with({source}, ' ')"
+        f" or {source} >= chr(128)) and trim({source}) = ''))"
+    )
+
+
 def typed_expr(col: Column, source: str) -> str:
     """SQL turning the text column ``source`` into the contract's type (NULL if it fails)."""
-    v = f"nullif(trim({source}), '')"
+    v = clean_text(source)
     kind = col.kind
     if kind in ("date", "datetime"):
         ts = f"try_strptime({v}, {_list(DATE_FORMATS)})"
         return f"cast({ts} as date)" if kind == "date" else ts
     if kind == "month":
-        return f"cast(try_strptime({v} || '-01', '%Y-%m-%d') as date)"
+        return f"cast(try_strptime({v}, '%Y-%m') as date)"
     if kind == "count":
         return f"try_cast({v} as bigint)"
     if kind == "number":
@@ -99,10 +124,10 @@ def build_rules(feed: Feed, present: dict[str, str], today: date) -> list[Rule]:
         if col.name not in present:
             continue
         src = quote_ident(present[col.name])
-        raw = f"nullif(trim({src}), '')"
+        raw = clean_text(src)
         typed = typed_expr(col, src)
         if col.required and not col.nullable:
-            rules.append(Rule(col.name, "value is missing", f"{raw} is null", "''"))
+            rules.append(Rule(col.name, "value is missing", is_blank(src), "''"))
         if col.kind == "enum":
             allowed = ", ".join(col.allowed)
             rules.append(
@@ -199,7 +224,7 @@ def check_unique(
     for col in feed.columns:
         if not col.unique or col.name not in present:
             continue
-        src = f"nullif(trim({quote_ident(present[col.name])}), '')"
+        src = clean_text(quote_ident(present[col.name]))
         row = con.execute(
             f"""
             select key, rows[1], rows[2], n - 1
