@@ -37,7 +37,14 @@ from ingest.readers import (
     staged_file,
 )
 from ingest.schema import LOAD_METADATA, ensure_schema
-from ingest.validate import build_rules, check_rules, check_unique, typed_expr
+from ingest.validate import (
+    build_rules,
+    check_rules,
+    check_unique,
+    clean_text,
+    typed_expr,
+    typed_value,
+)
 
 log = logging.getLogger("csp.ingest")
 
@@ -476,19 +483,25 @@ class Loader:
         source: str = "_in",
         source_row: str = "_source_row",
         con: duckdb.DuckDBPyConnection | None = None,
+        values: dict[str, str] | None = None,
     ) -> None:
         """``INSERT … SELECT`` of typed rows from ``source`` (SQL expressions for the
-        load metadata); area-filtered feeds keep only rows whose LSOA is in an area."""
+        load metadata; ``values``: contract name -> SQL of the typed value, by default
+        converted here from the ``_in`` column); area-filtered feeds keep only rows whose
+        LSOA is in an area."""
+        if values is None:
+            values = {
+                c: typed_expr(feed.column(c), f"_in.{quote_ident(name)}")
+                for c, name in present.items()
+            }
         targets, selects = [], []
         for col in feed.columns:
             targets.append(quote_ident(col.raw_name))
-            selects.append(
-                typed_expr(col, quote_ident(present[col.name])) if col.name in present else "null"
-            )
+            selects.append(values.get(col.name, "null"))
         if feed.area_filtered:
             targets += ["area_code", "area_name"]
             selects += ["_areas.area_code", "_areas.area_name"]
-            source += f" join {self._areas_sql()} on {_area_match(present['lsoa_name'])}"
+            source += f" join {self._areas_sql()} on {_area_match(values['lsoa_name'])}"
         targets += [name for name, _ in LOAD_METADATA]
         selects += [
             load_id,
@@ -616,7 +629,15 @@ class _PartLoad:
     def __init__(self, loader: Loader, feed: Feed, present: dict, names: list, notes):
         self.loader, self.feed, self.present, self.names = loader, feed, present, names
         self.notes = notes
-        rules = build_rules(feed, present, loader.today)
+        # each column cleaned and typed once, for the rules and for the insert
+        self.clean = {c: quote_ident(f"_c_{c}") for c in present}
+        self.typed = {c: quote_ident(f"_t_{c}") for c in present}
+        rules = build_rules(
+            feed,
+            present,
+            loader.today,
+            values={c: (self.clean[c], self.typed[c]) for c in present},
+        )
         self.broken = " or ".join(f"coalesce({r.condition}, false)" for r in rules) or "false"
 
     def run(self, part: list[tuple[Path, str, str, int]]):
@@ -650,12 +671,21 @@ class _PartLoad:
                 f"({i}, {load_id}, {sql_literal(d)}, {sql_literal(sha)}, {first})"
                 for i, load_id, d, sha, first in plan
             )
+            cleaned = ", ".join(
+                f"{clean_text(quote_ident(self.present[c]))} as {self.clean[c]}"
+                for c in self.present
+            )
+            typed = ", ".join(
+                f"{typed_value(feed.column(c), self.clean[c])} as {self.typed[c]}"
+                for c in self.present
+            )
             # every row is checked before the area join; error() stops the statement
             source = (
-                f"(select row_number() over () as _rn, file_index as _fi, *"
-                f" from {_csv_source([p for p, _, _, _ in part], self.names)}"
+                f"(select * from (select *, {typed} from ("
+                f"select row_number() over () as _rn, file_index as _fi, {cleaned}"
+                f" from {_csv_source([p for p, _, _, _ in part], self.names)}))"
                 f" where case when {self.broken}"
-                f" then error('{BROKEN_ROW}' || file_index) else true end) as _in"
+                f" then error('{BROKEN_ROW}' || _fi) else true end) as _in"
                 f" join (values {files}) as _b(_b_fi, _b_load_id, _b_file, _b_sha, _b_first)"
                 " on _in._fi = _b._b_fi"
             )
@@ -669,6 +699,7 @@ class _PartLoad:
                 sha="_b._b_sha",
                 loaded_at=loaded_at,
                 source_row="_in._rn - _b._b_first + 1",
+                values={c: f"_in.{self.typed[c]}" for c in self.present},
             )
             period = {
                 row[0]: row[1:]
@@ -719,11 +750,10 @@ def _size_and_time(path: Path) -> tuple[int, datetime]:
     return stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
 
 
-def _area_match(lsoa_column: str) -> str:
+def _area_match(lsoa: str) -> str:
     """Join condition: a police.uk LSOA name is its authority's name, a space and a
     4-character code (``Stockton-on-Tees 011D``).  A suffix cut that must equal a known
     authority's name, not a regular expression: this runs on every national row."""
-    lsoa = f"_in.{quote_ident(lsoa_column)}"
     return f"left({lsoa}, length({lsoa}) - 5) = _areas.lsoa_prefix"
 
 

@@ -62,7 +62,11 @@ def is_blank(source: str) -> str:
 
 def typed_expr(col: Column, source: str) -> str:
     """SQL turning the text column ``source`` into the contract's type (NULL if it fails)."""
-    v = clean_text(source)
+    return typed_value(col, clean_text(source))
+
+
+def typed_value(col: Column, v: str) -> str:
+    """SQL turning ``v``, text already cleaned by :func:`clean_text`, into the type."""
     kind = col.kind
     if kind in ("date", "datetime"):
         ts = f"try_strptime({v}, {_list(DATE_FORMATS)})"
@@ -116,18 +120,34 @@ class Rule:
     value: str  # SQL of the offending value to quote
 
 
-def build_rules(feed: Feed, present: dict[str, str], today: date) -> list[Rule]:
-    """Rules for the columns present in the file. ``present``: contract name -> _in column."""
+def build_rules(
+    feed: Feed,
+    present: dict[str, str],
+    today: date,
+    values: dict[str, tuple[str, str]] | None = None,
+) -> list[Rule]:
+    """Rules for the columns present in the file. ``present``: contract name -> _in column.
+
+    ``values`` (contract name -> SQL of the cleaned text and of the typed value) is for a
+    caller that has computed them once for its own use; by default the rules compute
+    them from the column.
+    """
     latest = today + timedelta(days=1)
+
+    def exprs(col: Column) -> tuple[str, str, str]:
+        if values is not None:
+            raw, typed = values[col.name]
+            return raw, typed, f"{raw} is null"
+        src = quote_ident(present[col.name])
+        return clean_text(src), typed_expr(col, src), is_blank(src)
+
     rules: list[Rule] = []
     for col in feed.columns:
         if col.name not in present:
             continue
-        src = quote_ident(present[col.name])
-        raw = clean_text(src)
-        typed = typed_expr(col, src)
+        raw, typed, missing = exprs(col)
         if col.required and not col.nullable:
-            rules.append(Rule(col.name, "value is missing", is_blank(src), "''"))
+            rules.append(Rule(col.name, "value is missing", missing, "''"))
         if col.kind == "enum":
             allowed = ", ".join(col.allowed)
             rules.append(
@@ -158,8 +178,8 @@ def build_rules(feed: Feed, present: dict[str, str], today: date) -> list[Rule]:
             rules.append(Rule(col.name, "negative count", f"{typed} < 0", raw))
     for numerator, denominator in feed.ratio_pairs:
         if numerator in present and denominator in present:
-            num = typed_expr(feed.column(numerator), quote_ident(present[numerator]))
-            den = typed_expr(feed.column(denominator), quote_ident(present[denominator]))
+            num = exprs(feed.column(numerator))[1]
+            den = exprs(feed.column(denominator))[1]
             rules.append(
                 Rule(
                     numerator,
