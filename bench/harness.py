@@ -136,7 +136,8 @@ class Bench:
         print(f"[bench {datetime.now():%H:%M:%S}] {text}", flush=True)
 
     def measure(self, name: str, cmd: list[str], env: dict[str, str], **info) -> Step:
-        self.say(f"{name}: {' '.join(cmd[-3:])}")
+        shown = " ".join(a if len(a) <= 80 else a[:60] + f"… ({len(a)} chars)" for a in cmd[-3:])
+        self.say(f"{name}: {shown}")
         self.logs.mkdir(parents=True, exist_ok=True)
         measured = procmon.run(cmd, env=env, cwd=ROOT, log=self.logs / f"{name}.log")
         step = Step(name, measured.seconds, measured.peak_rss, ok=measured.returncode == 0, **info)

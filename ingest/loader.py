@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -330,25 +330,43 @@ class Loader:
         batch: list[tuple[Path, str, str]] = []
         batch_header: list[str] | None = None
         batch_bytes = 0
+        # a full batch is counted (step 1 of _load_batch) while the one before it loads
+        pending: tuple[list, int, Future] | None = None
+        counter = self.con.cursor()
 
-        def flush() -> None:
-            nonlocal batch, batch_header, batch_bytes
-            if batch:
+        def finish() -> None:
+            nonlocal pending
+            if pending is not None:
+                files, size, counted = pending
+                pending = None
                 started = time.monotonic()
-                for result in self._load_batch(feed, batch):
+                for result in self._load_batch(feed, files, counted):
                     results[result.file_name] = result
                 log.info(
                     "[%s] batch of %d files (%.2f GB) in %.1fs",
                     feed.name,
-                    len(batch),
-                    batch_bytes / 1e9,
+                    len(files),
+                    size / 1e9,
                     time.monotonic() - started,
                 )
+
+        def flush(final: bool = False) -> None:
+            nonlocal batch, batch_header, batch_bytes, pending
+            if batch:
+                counted = counting.submit(self._count_batch, counter, feed, batch)
+                finish()
+                pending = (batch, batch_bytes, counted)
+            if final:
+                finish()
             batch, batch_header, batch_bytes = [], None, 0
 
         # digests on two threads, running ahead of the loads they feed (hashlib and
         # DuckDB both release the GIL, so hashing overlaps the previous batch's load)
-        with ThreadPoolExecutor(max_workers=2) as hashing:
+        with (
+            contextlib.closing(counter),  # closed after the executors below have shut down
+            ThreadPoolExecutor(max_workers=2) as hashing,
+            ThreadPoolExecutor(max_workers=1) as counting,
+        ):
             digests = [hashing.submit(sha256_file, p) for p, _ in todo]
             try:
                 for (path, display), digest in zip(todo, digests, strict=True):
@@ -356,27 +374,47 @@ class Loader:
                     header = _plain_csv_header(path)
                     fresh = sha not in seen and sha not in known_digests
                     seen.add(sha)
-                    if header is None or not fresh or (batch_header and header != batch_header):
+                    if header is None or not fresh:
+                        flush(final=True)
+                        results[display] = self.load(feed, path, sha)
+                        continue
+                    if batch_header and header != batch_header:
                         flush()
-                        if header is None or not fresh:
-                            results[display] = self.load(feed, path, sha)
-                            continue
                     batch.append((path, display, sha))
                     batch_header = header
                     batch_bytes += path.stat().st_size
                     if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
                         flush()
-                flush()
+                flush(final=True)
             finally:
                 for digest in digests:
                     digest.cancel()
         return [results[d] for d in displays]
 
-    def _load_batch(self, feed: Feed, batch: list[tuple[Path, str, str]]) -> list[FileResult]:
+    def _count_batch(
+        self, con: duckdb.DuckDBPyConnection, feed: Feed, batch: list[tuple[Path, str, str]]
+    ) -> tuple[list[str], dict[str, str], dict[str, str], dict[int, int]]:
+        """Step 1 of :meth:`_load_batch`, on its own cursor: the header's columns and each
+        file's data rows (file index -> rows), from one scan with no column converted."""
+        header = _plain_csv_header(batch[0][0])
+        names = _register_columns(header, batch[0][1])
+        headers = dict(zip(names, header, strict=True))
+        present = {c.name: c.name for c in feed.columns if c.name in headers}
+        self._check_header(feed, headers, present, batch[0][1])
+        counts = con.execute(
+            f"select file_index, count(*) from {_csv_source([p for p, _, _ in batch], names)}"
+            " group by file_index"
+        ).fetchall()
+        return names, headers, present, dict(counts)
+
+    def _load_batch(
+        self, feed: Feed, batch: list[tuple[Path, str, str]], counted: Future
+    ) -> list[FileResult]:
         """One batch: a row count per file, the rows in parallel loaders, superseding.
 
-        1. One scan of the batch (``read_csv`` over its files) counts each file's rows;
-           a file with no rows goes through :meth:`load` for its exact error.
+        1. One scan of the batch (``read_csv`` over its files) counts each file's rows
+           (:meth:`_count_batch`, ``counted``: run while the previous batch loads); a
+           file with no rows goes through :meth:`load` for its exact error.
         2. The files are split into as many parts as DuckDB has threads; each part loads
            on its own cursor, in its own transaction (rows and ledger rows together),
            with one ``INSERT … SELECT`` straight from ``read_csv`` that also applies the
@@ -389,14 +427,8 @@ class Loader:
            the file's.
         3. Latest delivery wins (:meth:`_supersede`) for the loads of the batch.
         """
-        header = _plain_csv_header(batch[0][0])
-        display = batch[0][1]
-        names = _register_columns(header, display)
-        headers = dict(zip(names, header, strict=True))
-        present = {c.name: c.name for c in feed.columns if c.name in headers}
         try:
-            self._check_header(feed, headers, present, display)
-            counts = self._file_rows([p for p, _, _ in batch], names)
+            names, headers, present, counts = counted.result()
         except (IngestError, duckdb.Error) as exc:
             log.info("batch of %d files goes one by one: %s", len(batch), exc)
             return [self.load(feed, path, sha) for path, _, sha in batch]
@@ -415,14 +447,6 @@ class Loader:
 
     def _threads(self) -> int:
         return int(self.con.execute("select current_setting('threads')").fetchone()[0])
-
-    def _file_rows(self, paths: list[Path], names: list[str]) -> dict[int, int]:
-        """File index -> data rows, in one scan of the files (no column is converted)."""
-        return dict(
-            self.con.execute(
-                f"select file_index, count(*) from {_csv_source(paths, names)} group by file_index"
-            ).fetchall()
-        )
 
     def _load_rows(self, feed: Feed, path: Path, display: str, sha: str):
         with staged_file(self.con, path, feed, display) as headers:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import os
 from datetime import date
 from pathlib import Path
 
@@ -152,3 +153,21 @@ def test_a_run_stopped_before_superseding_is_repaired_by_the_next(national, area
         "select status, count(*) from raw.load_log where feed = 'policeuk_street' group by 1",
     )
     assert dict(statuses) == {"loaded": 3, "superseded": 1}
+
+
+def test_many_batches_load_in_delivery_order(national, area_all, monkeypatch):
+    """Each batch is counted while the one before it loads; load ids still follow the
+    delivery order and every row arrives once."""
+    files = _land(national, area_all)
+    for age, path in enumerate(reversed(files)):  # the last file delivered first
+        stamp = 1_700_000_000 - age * 60
+        os.utime(path, (stamp, stamp))
+    monkeypatch.setattr(loader_module, "BATCH_FILES", 2)
+    results = ingest_landing(area_all, feeds=["policeuk_street"])
+    landing = Path(area_all.landing)
+    delivered = [p.relative_to(landing).as_posix() for p in sorted(files, key=os.path.getmtime)]
+    ledger = _query(area_all, "select file_name, rows_loaded from raw.load_log order by load_id")
+    assert [name for name, _ in ledger] == delivered
+    assert [r.file_name for r in results] == delivered
+    rows = _query(area_all, "select _file_name, count(*) from raw.policeuk_street group by 1")
+    assert dict(rows) == dict(ledger)
