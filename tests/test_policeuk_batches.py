@@ -171,3 +171,57 @@ def test_many_batches_load_in_delivery_order(national, area_all, monkeypatch):
     assert [r.file_name for r in results] == delivered
     rows = _query(area_all, "select _file_name, count(*) from raw.policeuk_street group by 1")
     assert dict(rows) == dict(ledger)
+
+
+def test_rows_the_line_count_gets_wrong_are_caught_and_loaded_exactly(
+    national, area_all, monkeypatch
+):
+    """A batch counts rows by line ends; a blank line (DuckDB skips it) and a quoted
+    value spanning lines make that count wrong. The loaders notice, in the middle of a
+    part and at its end, and such files load through the one-file path with DuckDB's
+    own count."""
+    files = _land(national, area_all)
+    blank, spanning = files[2], files[-1]
+    lines = blank.read_text().splitlines()
+    blank.write_text("\n".join(lines[:50] + [""] + lines[50:]) + "\n")
+    lines = spanning.read_text().splitlines()
+    fields = next(csv.reader([lines[7]]))
+    fields[6] = "On or near\nHigh Street"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(fields)
+    lines[7] = out.getvalue().rstrip("\n")
+    spanning.write_text("\n".join(lines) + "\n")
+    for order, path in enumerate(files):  # delivered in list order: the blank one mid-part
+        os.utime(path, (1_700_000_000 + order, 1_700_000_000 + order))
+    monkeypatch.setattr(loader_module.Loader, "_threads", lambda self: 1)  # one part
+    real = loader_module.Loader.load
+    one_by_one: list[str] = []
+
+    def spy(self, feed, path, sha=None, load_id=None):
+        one_by_one.append(path.name)
+        return real(self, feed, path, sha, load_id)
+
+    monkeypatch.setattr(loader_module.Loader, "load", spy)
+    results = {r.file_name: r for r in ingest_landing(area_all, feeds=["policeuk_street"])}
+    assert sorted(one_by_one) == sorted([blank.name, spanning.name])
+    assert {r.status for r in results.values()} == {"loaded"}
+    con = duckdb.connect()
+    landing = Path(area_all.landing)
+    for path in files:
+        rows = con.execute(
+            "select count(*) from read_csv(?, all_varchar = true)", [str(path)]
+        ).fetchone()[0]
+        result = results[path.relative_to(landing).as_posix()]
+        assert result.rows_loaded + result.rows_outside_area == rows
+    total = _query(area_all, "select count(*) from raw.policeuk_street")[0][0]
+    assert total == sum(r.rows_loaded for r in results.values())
+    # the files after the blank one keep their own row numbers
+    after = files[3]
+    display = after.relative_to(landing).as_posix()
+    lines = after.read_text().splitlines()
+    for source_row, crime_type in _query(
+        area_all,
+        "select _source_row, crime_type from raw.policeuk_street where _file_name = ?",
+        [display],
+    ):
+        assert next(csv.reader([lines[source_row - 1]]))[9] == crime_type
