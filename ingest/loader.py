@@ -423,11 +423,12 @@ class Loader:
     def _load_batch(
         self, feed: Feed, batch: list[tuple[Path, str, str]], counted: Future
     ) -> list[FileResult]:
-        """One batch: a row count per file, the rows in parallel loaders, superseding.
+        """One batch: rows counted per file, the rows in parallel loaders, superseding.
 
-        1. One scan of the batch (``read_csv`` over its files) counts each file's rows
-           (:meth:`_count_batch`, ``counted``: run while the previous batch loads); a
-           file with no rows goes through :meth:`load` for its exact error.
+        1. Each file's rows, counted from its line ends (:meth:`_count_batch`;
+           ``counted`` ran while the previous batch loaded); a file with none goes
+           through :meth:`load` for its exact error.  Load ids are taken for the whole
+           batch in delivery order.
         2. The files are split into as many parts as DuckDB has threads; each part loads
            on its own cursor, in its own transaction (rows and ledger rows together),
            with one ``INSERT … SELECT`` straight from ``read_csv`` that also applies the
@@ -435,10 +436,11 @@ class Loader:
            breaks one stops the statement naming its file, the part is rolled back, that
            file goes through :meth:`load` (which names row, column and value) and the
            rest of the part is loaded again.  Row numbers come from ``row_number() over
-           ()``, which keeps file order but reads on one thread: hence one loader per
-           thread, and the per-file counts of step 1 to turn a part's row number into
-           the file's.
-        3. Latest delivery wins (:meth:`_supersede`) for the loads of the batch.
+           ()``, which keeps file order but reads on one thread (hence one loader per
+           thread), less the counted rows of the part's earlier files; a row number
+           outside its file's counted rows stops the statement the same way, and the
+           part's last file is counted exactly.
+        3. Latest delivery wins (:meth:`_supersede`) over the feed's ledger.
         """
         try:
             names, headers, present, counts = counted.result()
