@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import logging
 import os
@@ -74,6 +75,7 @@ def local_authorities() -> dict[str, str]:
     return {code: name for code, (name, _) in _authorities().items()}
 
 
+@functools.cache
 def _authorities() -> dict[str, tuple[str, str]]:
     """Local authority code -> (name, how its police.uk LSOA names start)."""
     with (REFERENCE / "local_authorities.csv").open(encoding="utf-8") as fh:
@@ -182,7 +184,7 @@ class Loader:
     ) -> int:
         con = con or self.con
         load_id = result.load_id or con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
-        stat = path.stat()
+        size, received = _size_and_time(path)
         con.execute(
             """
             insert into raw.load_log (load_id, feed, file_name, sha256, size_bytes, received_at,
@@ -195,8 +197,8 @@ class Loader:
                 result.feed,
                 result.file_name,
                 sha,
-                stat.st_size,
-                datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None),
+                size,
+                received,
                 extra.get("loaded_at") or datetime.now(UTC).replace(tzinfo=None),
                 extra.get("rows_read"),
                 result.rows_loaded,
@@ -222,13 +224,11 @@ class Loader:
         microsecond is the one change this misses.)  Saves hashing gigabytes of
         police.uk archives every night.
         """
-        stat = path.stat()
-        received = datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
         return (
             self.con.execute(
                 "select count(*) from raw.load_log where file_name = ? and size_bytes = ?"
                 " and received_at = ?",
-                [display, stat.st_size, received],
+                [display, *_size_and_time(path)],
             ).fetchone()[0]
             > 0
         )
@@ -959,14 +959,9 @@ def pending_files(settings: Settings) -> list[str]:
         con.close()
     pending = []
     for path in files:
-        stat = path.stat()
-        key = (
-            path.relative_to(landing).as_posix(),
-            stat.st_size,
-            datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None),
-        )
-        if key not in known:
-            pending.append(key[0])
+        name = path.relative_to(landing).as_posix()
+        if (name, *_size_and_time(path)) not in known:
+            pending.append(name)
     return pending
 
 
