@@ -133,6 +133,11 @@ def _filesystem(base: Path) -> dict[str, str]:
     return {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(base)}
 
 
+def _view(class_name: str) -> dict[str, str]:
+    """A view of ``expectations.data_docs``: values escaped, no CDN or other web request."""
+    return {"module_name": "expectations.data_docs", "class_name": class_name}
+
+
 def make_context(warehouse: Path | str):
     """An ephemeral GX context with file-backed stores and Data Docs next to the warehouse."""
     import great_expectations as gx
@@ -159,7 +164,15 @@ def make_context(warehouse: Path | str):
             "class_name": "SiteBuilder",
             "show_how_to_buttons": False,
             "store_backend": _filesystem(data_docs_dir(warehouse)),
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "site_index_builder": {
+                "class_name": "DefaultSiteIndexBuilder",
+                "view": _view("SafeIndexPageView"),
+            },
+            "site_section_builders": {
+                "expectations": {"view": _view("SafePageView")},
+                "validations": {"view": _view("SafePageView")},
+                "profiling": "None",
+            },
         }
     }
     return gx.get_context(project_config=config, mode="ephemeral")
