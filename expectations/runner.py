@@ -130,7 +130,12 @@ def store_dir(warehouse: Path | str) -> Path:
 
 
 def _filesystem(base: Path) -> dict[str, str]:
-    return {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(base)}
+    """A GX file store under ``base`` whose writes are atomic (``expectations.gx_store``)."""
+    return {
+        "module_name": "expectations.gx_store",
+        "class_name": "AtomicFilesystemStoreBackend",
+        "base_directory": str(base),
+    }
 
 
 def _view(class_name: str) -> dict[str, str]:
@@ -147,7 +152,10 @@ def make_context(warehouse: Path | str):
         ProgressBarsConfig,
     )
 
+    from expectations.gx_store import discard_corrupt
+
     stores = store_dir(warehouse)
+    discard_corrupt(stores)
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
         analytics_enabled=False,
