@@ -10,14 +10,13 @@ See docs/report.md.
 
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from orchestration.report.data import ReportData, ReportDataError, build_report, report_areas
 from orchestration.report.html import render_html
+from orchestration.report.publish import publish_folder
 from orchestration.report.quarters import FiscalQuarter, latest_complete_quarter
 from orchestration.report.xlsx import render_xlsx
 
@@ -41,17 +40,6 @@ def report_stem(quarter: FiscalQuarter, area_code: str | None = None) -> str:
     return f"{stem}-{area_code}" if area_code else stem
 
 
-def _replace_atomically(path: Path, write) -> Path:
-    """Write through a temporary name in the same folder, then rename over ``path``."""
-    temporary = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
-
-
 def write_report(
     data: ReportData,
     data_folder: Path,
@@ -61,21 +49,21 @@ def write_report(
 ) -> ReportFiles:
     """Write the HTML page and the workbook into ``<data_folder>/reports/<yyyy-yy>-Q<n>/``.
 
-    Each file is written under a temporary name and renamed into place, so a reader
-    never sees half a report.
+    Both are published as one (:func:`orchestration.report.publish.publish_folder`): a
+    reader sees the old pair or the new pair, never one file of each build, and never
+    half a file.
     """
     generated_at = generated_at or datetime.now().replace(microsecond=0)
     folder = report_folder(data_folder, data.quarter)
-    folder.mkdir(parents=True, exist_ok=True)
     stem = report_stem(data.quarter, data.area_code if with_area_suffix else None)
     page = render_html(data, generated_at)
-    html = _replace_atomically(
-        folder / f"{stem}.html", lambda p: p.write_text(page, encoding="utf-8")
-    )
-    xlsx = _replace_atomically(
-        folder / f"{stem}.xlsx", lambda p: render_xlsx(data, p, generated_at)
-    )
-    return ReportFiles(folder, html, xlsx)
+
+    def write(build: Path) -> None:
+        (build / f"{stem}.html").write_text(page, encoding="utf-8")
+        render_xlsx(data, build / f"{stem}.xlsx", generated_at)
+
+    publish_folder(folder, write)
+    return ReportFiles(folder, folder / f"{stem}.html", folder / f"{stem}.xlsx")
 
 
 __all__ = [

@@ -4,6 +4,12 @@ Sheets: ``Report`` (grouped by theme, as the HTML), ``Missing returns``,
 ``Reconciliation``, ``Trend data`` (the quarters the charts draw) and ``Notes``.
 Figures are numbers with number formats (so they can be summed and charted); a
 suppressed figure is the text ``<5`` or ``withheld``.
+
+Every text goes through :func:`safe_text` (in :func:`_write_cell`, the one cell writer):
+a text that a spreadsheet could read as a formula (first character ``=``, ``+``, ``-``,
+``@``, tab or carriage return, OWASP's CSV-injection list) is written as a text cell
+with a leading apostrophe, so a partner's note ``=HYPERLINK(...)`` stays words.  Numbers
+are written as numbers, negative ones included.
 """
 
 from __future__ import annotations
@@ -57,6 +63,23 @@ REPORT_HEADERS = (
 REPORT_WIDTHS = (6, 16, 42, 24, 11, 11, 10, 10, 11, 11, 11, 15, 9, 14, 90)
 
 
+# first characters that make a spreadsheet read a text as a formula (OWASP, CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(text: str) -> str:
+    """``text``, with a leading apostrophe when a spreadsheet could take it for a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _set_value(target, value: object) -> None:
+    if isinstance(value, str):
+        target.value = safe_text(value)
+        target.data_type = "s"  # openpyxl makes any text starting with "=" a formula
+    else:
+        target.value = value
+
+
 def _write_cell(sheet: Worksheet, row: int, column: int, cell: Cell | object) -> None:
     target = sheet.cell(row=row, column=column)
     if isinstance(cell, Cell):
@@ -64,10 +87,10 @@ def _write_cell(sheet: Worksheet, row: int, column: int, cell: Cell | object) ->
             target.value = cell.number
             target.number_format = NUMBER_FORMATS.get(cell.kind, "General")
         else:
-            target.value = cell.text
+            _set_value(target, cell.text)
             target.alignment = Alignment(horizontal="right", vertical="top")
     else:
-        target.value = cell
+        _set_value(target, cell)
     target.border = BORDER
     if target.alignment.horizontal is None:
         target.alignment = WRAP
@@ -96,15 +119,21 @@ def _page_setup(sheet: Worksheet, title_rows: str | None = None) -> None:
 def _report_sheet(sheet: Worksheet, data: ReportData) -> int:
     sheet.title = "Report"
     q = data.quarter
-    sheet["A1"] = f"Community Safety Plan: quarterly performance report {q.label} ({q.months})"
+    _set_value(
+        sheet["A1"], f"Community Safety Plan: quarterly performance report {q.label} ({q.months})"
+    )
     sheet["A1"].font = Font(bold=True, size=14, color=NAVY)
     as_of = f"; as at {data.as_of:%d %B %Y}" if data.as_of else ""
-    sheet["A2"] = f"{data.area_name} ({data.area_code}). Figures from the warehouse marts{as_of}."
+    _set_value(
+        sheet["A2"],
+        f"{data.area_name} ({data.area_code}). Figures from the warehouse marts{as_of}.",
+    )
     _header(sheet, 4, REPORT_HEADERS, REPORT_WIDTHS)
     row = 5
     written = 0
     for theme in theme_views(data):
-        sheet.cell(row=row, column=1, value=theme.name).font = Font(bold=True, color="FFFFFF")
+        _set_value(sheet.cell(row=row, column=1), theme.name)
+        sheet.cell(row=row, column=1).font = Font(bold=True, color="FFFFFF")
         for column in range(1, len(REPORT_HEADERS) + 1):
             sheet.cell(row=row, column=column).fill = THEME_FILL
         row += 1
