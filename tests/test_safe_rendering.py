@@ -192,8 +192,8 @@ def test_no_workbook_cell_is_a_formula(hostile_report):
                     texts.append(cell.value)
                 elif isinstance(cell.value, int | float) and cell.value < 0:
                     negatives += 1
-    for formula in FORMULAS:
-        assert "'" + formula in texts, formula  # kept, as text
+    for formula in FORMULAS:  # kept, as text (XML stores a carriage return as a line feed)
+        assert "'" + formula.replace("\r", "\n") in texts, repr(formula)
     assert negatives > 0  # negative figures are still numbers
 
 

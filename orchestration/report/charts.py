@@ -48,7 +48,10 @@ def _svg(figure: Figure, chart_id: str, label: str) -> str:
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
     text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
-    aria = f'<svg role="img" aria-label="{_escape(label)}" class="chart" data-chart="{chart_id}"'
+    aria = (
+        f'<svg role="img" aria-label="{_escape(label)}" class="chart"'
+        f' data-chart="{_escape(chart_id)}"'
+    )
     return text.replace("<svg", aria, 1)
 
 
