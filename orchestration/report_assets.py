@@ -2,9 +2,10 @@
 
 ``quarterly_report`` (group ``report``) writes ``<data>/reports/<yyyy-yy>-Q<n>/`` (the
 data folder is the warehouse's folder): ``csp-performance-<yyyy-yy>-Q<n>.html`` and
-``.xlsx``.  It reads the marts from the serving copy (``serving.duckdb``, published
-by the ``serving`` asset), never the warehouse, so it never waits for or blocks the
-nightly writer and always reports the last good build.
+``.xlsx``, published as one (``reports/<quarter>`` is a link swapped to a complete
+build: ``orchestration/report/publish.py``).  It reads the marts from the serving copy
+(``serving.duckdb``, published by the ``serving`` asset), never the warehouse, so it
+never waits for or blocks the nightly writer and always reports the last good build.
 
 Partitions are fiscal quarters: a time window per quarter from 2013/14 Q1, keyed by
 the quarter's first day (``2017-01-01`` is 2016/17 Q4).  ``quarterly_report_schedule``

@@ -121,6 +121,7 @@ def test_hostile_file_names_and_cells_are_text_in_data_docs_and_nothing_is_fetch
     assert SCRIPT in ledger_text
 
 
+@pytest.mark.faults
 def test_corrupt_or_empty_gx_store_files_are_rebuilt_from_code(settings, deliver):
     deliver("idva_referrals/q3.csv", csv_text(IDVA_HEADER, IDVA_ROWS), mtime=T0)
     assert materialize(settings).success
@@ -225,6 +226,7 @@ publish_folder(Path(sys.argv[1]), write)
 """
 
 
+@pytest.mark.faults
 def test_a_kill_between_the_two_files_leaves_the_previous_pair(tmp_path):
     folder = tmp_path / "reports" / "2016-17-Q4"
     publish_folder(folder, _write_pair("v1"))
@@ -242,6 +244,7 @@ def test_a_kill_between_the_two_files_leaves_the_previous_pair(tmp_path):
     assert len([b for b in builds if not b.endswith(".partial")]) == 1  # old builds pruned
 
 
+@pytest.mark.faults
 def test_a_failed_write_publishes_nothing_and_other_areas_are_kept(tmp_path):
     folder = tmp_path / "reports" / "2016-17-Q4"
     folder.mkdir(parents=True)
