@@ -160,8 +160,8 @@ def build_rules(
             rules.append(
                 Rule(
                     col.name,
-                    f"not a {col.name} value but shaped like a personal reference"
-                    " (are the columns in the wrong order?)",
+                    "a personal reference in a non-personal column (are the columns in"
+                    f" the wrong order?); expected a {col.name}",
                     sql_looks_like_ref(raw),
                     raw,
                 )
