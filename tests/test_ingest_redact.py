@@ -4,7 +4,6 @@ and what a message, a note and a file name may show."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import openpyxl
 import pytest
