@@ -66,7 +66,7 @@ load_months as (
                         fiscal_months.fiscal_year_start * 4 + fiscal_months.quarter - 1
                         between load_quarters.first_quarter_index
                         and load_quarters.last_quarter_index
-                        and fiscal_months.month_start <= load_quarters.last_month
+                        and load_quarters.last_month >= fiscal_months.month_start
                 else
                     fiscal_months.month_start
                     between load_quarters.first_month and load_quarters.last_month
