@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from ingest.redact import mask_refs, one_line
+
 
 class IngestError(Exception):
     """A delivered file breaks its feed's contract.
 
     ``row`` is the row a person sees when opening the file (header = row 1);
     ``column`` is the header as delivered (or the contract's name when absent).
+    The text never shows a reference-shaped token or a control character.
     """
 
     def __init__(
@@ -34,7 +37,9 @@ class IngestError(Exception):
         text = ", ".join(where) + ": " + self.problem
         if self.more:
             text += f" ({self.more} more row{'s' if self.more != 1 else ''} like this)"
-        return text
+        # the last guard: a header cell, a sheet name or a library's message quoted in
+        # the problem shows no reference and cannot break the line (ingest/redact.py)
+        return one_line(mask_refs(text))
 
 
 class IngestErrors(IngestError):

@@ -15,6 +15,7 @@ Column kinds
     enum      one of ``allowed`` (matched case-insensitively, stored as written here)
     yn        Y / N (also Yes / No / True / False), stored as BOOLEAN
     personal  a reference to a person: HMAC-SHA256 with CSP_PSEUDONYM_KEY
+              (a text column flagged ``free_text`` keeps its text, references masked)
     fiscal_year  2016/17 (also 2016-17, 2016/2017)
     quarter   Q1..Q4 (also 1..4)
 """
@@ -34,6 +35,10 @@ class Column:
     unique: bool = False
     # a required column must be in the header; a nullable one may have empty cells
     nullable: bool = False
+    # free text (a partner's note): loaded with every reference-shaped token masked
+    # (ingest/redact.py); any other text column of a feed with personal columns
+    # rejects a reference-shaped value (a column swapped with a personal one)
+    free_text: bool = False
 
     @property
     def raw_name(self) -> str:
@@ -243,7 +248,7 @@ FEEDS: dict[str, Feed] = {
                 Column("numerator", "number", required=False),
                 Column("denominator", "number", required=False),
                 Column("status", "enum", allowed=("reported", "not_available", "nil_return")),
-                Column("note", required=False),
+                Column("note", required=False, free_text=True),
             ),
             period_column="fiscal_year",
             scope_column="agency",

@@ -26,17 +26,30 @@ from pathlib import Path
 import duckdb
 
 from ingest.config import SAMPLE_MARKER, Settings, warn_if_demo_key_on_real_data
+from ingest.coverage import partial_quarter_note
 from ingest.errors import IngestError
 from ingest.feeds import FEEDS, Feed
+from ingest.landing import (
+    discover,
+    display_name,
+    held_back,
+    link_message,
+    scan,
+    settled_only,
+    unsettled_files,
+)
+from ingest.pseudonymise import check_key
 from ingest.pseudonymise import register as register_pseudonymiser
 from ingest.readers import (
     UTF8_BOM,
     _read_header,
     _register_columns,
+    csv_options,
     quote_ident,
     sql_literal,
     staged_file,
 )
+from ingest.redact import mask_refs, one_line
 from ingest.schema import LOAD_METADATA, ensure_schema
 from ingest.validate import (
     build_rules,
@@ -133,28 +146,10 @@ def _plain_csv_header(path: Path) -> list[str] | None:
         return None
 
 
-def _is_hidden(path: Path, landing: Path) -> bool:
-    return any(part.startswith((".", "~$")) for part in path.relative_to(landing).parts)
-
-
-def discover(landing: Path) -> tuple[dict[str, list[Path]], list[Path]]:
-    """Files per feed folder, and files no feed owns (hidden files are ignored)."""
-    owned: dict[str, list[Path]] = {name: [] for name in FEEDS}
-    unowned: list[Path] = []
-    if not landing.exists():
-        return owned, unowned
-    for path in sorted(p for p in landing.rglob("*") if p.is_file()):
-        if _is_hidden(path, landing):
-            continue
-        rel = path.relative_to(landing)
-        if len(rel.parts) > 1 and rel.parts[0] in owned:
-            owned[rel.parts[0]].append(path)
-        else:
-            unowned.append(path)
-    for files in owned.values():
-        # oldest delivery first, so that a correction supersedes what it corrects
-        files.sort(key=lambda p: (p.stat().st_mtime, p.name))
-    return owned, unowned
+def _safe_text(text: str) -> str:
+    """The first line of a library's message, as safe to log as an IngestError."""
+    lines = text.strip().splitlines()
+    return one_line(mask_refs(lines[0] if lines else text))
 
 
 class Loader:
@@ -169,10 +164,7 @@ class Loader:
 
     # -- ledger -------------------------------------------------------------------
     def _display(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.landing).as_posix()
-        except ValueError:
-            return str(path)
+        return display_name(self.landing, path, self.settings.effective_key)
 
     def _ledger(
         self,
@@ -295,7 +287,7 @@ class Loader:
             self.con.rollback()
             message = str(exc)
             if not isinstance(exc, IngestError):
-                message = f"{display}: could not load: {message.splitlines()[0]}"
+                message = f"{display}: could not load: {_safe_text(message)}"
             result = FileResult(feed.name, display, "rejected", error=message, load_id=load_id)
             self._ledger(result, sha, path)
             log.error("rejected %s", message)
@@ -445,7 +437,7 @@ class Loader:
         try:
             names, headers, present, counts = counted.result()
         except (IngestError, duckdb.Error) as exc:
-            log.info("batch of %d files goes one by one: %s", len(batch), exc)
+            log.info("batch of %d files goes one by one: %s", len(batch), _safe_text(str(exc)))
             return [self.load(feed, path, sha) for path, _, sha in batch]
         # load ids in delivery order, whichever part or path loads the file
         ids = sorted(
@@ -492,7 +484,10 @@ class Loader:
                 feed, present, str(load_id), sql_literal(display), sql_literal(sha), loaded_at
             )
         period_start, period_end, scope, rows = self._period(feed, load_id)
-        notes = _ignored_columns_note(feed, headers)
+        partial = partial_quarter_note(feed.name, period_end)
+        if partial:
+            log.warning("%s: %s", display, partial)
+        notes = "; ".join(n for n in (_ignored_columns_note(feed, headers), partial) if n) or None
         result = FileResult(
             feed.name,
             display,
@@ -666,10 +661,7 @@ def _csv_source(paths: list[Path], names: list[str]) -> str:
     """``read_csv`` of many files with one header, every column as text, strict quoting."""
     files = "[" + ", ".join(sql_literal(str(p)) for p in paths) + "]"
     columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names) + "}"
-    return (
-        f"read_csv({files}, header = true, auto_detect = false, delim = ',', quote = '\"',"
-        f" escape = '\"', strict_mode = true, null_padding = false, columns = {columns})"
-    )
+    return f"read_csv({files}, {csv_options(columns)})"
 
 
 BROKEN_ROW = "csp: a row breaks the contract in file index "
@@ -712,7 +704,7 @@ class _PartLoad:
                 message = str(exc)
                 marker = next((m for m in (BROKEN_ROW, MISCOUNTED) if m in message), None)
                 if marker is None:
-                    log.info("%d files go one by one: %s", len(part), message.splitlines()[0])
+                    log.info("%d files go one by one: %s", len(part), _safe_text(message))
                     return [], left + [(p, sha, lid) for p, _, sha, _, lid in part]
                 index = int(message.split(marker, 1)[1].split()[0].strip("'\"."))
                 left.append((part[index][0], part[index][2], part[index][4]))
@@ -860,9 +852,10 @@ def ingest_feed(
 ) -> list[FileResult]:
     """Load every new file of one feed's landing folder."""
     feed = FEEDS[feed_name]
+    check_key(con, settings)
     if files is None:
         files = discover(Path(settings.landing))[0][feed_name]
-    files = list(files)
+    files = settled_only(settings, list(files))
     loader = Loader(con, settings)
     loader._supersede(feed, None)  # repairs a run stopped between a commit and its superseding
     results = []
@@ -888,8 +881,13 @@ def ingest_feed(
 
 
 def record_unowned(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[FileResult]:
+    """Ledger rows for settled files no feed owns; each symbolic link is logged (WARNING)."""
+    check_key(con, settings)
+    found = scan(Path(settings.landing))
+    for link in found.links:
+        log.warning("skipped: %s", link_message(settings, link))
     loader = Loader(con, settings)
-    return [loader.record_unowned(p) for p in discover(Path(settings.landing))[1]]
+    return [loader.record_unowned(p) for p in settled_only(settings, found.unowned)]
 
 
 def ingest_landing(settings: Settings, feeds: Iterable[str] | None = None) -> list[FileResult]:
@@ -914,10 +912,12 @@ __all__ = [
     "FileResult",
     "connect",
     "discover",
+    "held_back",
     "ingest_feed",
     "ingest_landing",
     "record_unowned",
     "resolve_area",
+    "unsettled_files",
 ]
 
 
@@ -945,21 +945,21 @@ def pending_files(settings: Settings) -> list[str]:
     files = [p for paths in owned.values() for p in paths] + unowned
     if not files:
         return []
-    if not Path(settings.warehouse).exists():
-        return [p.name for p in files]
     landing = Path(settings.landing)
+    names = [display_name(landing, p, settings.effective_key) for p in files]
+    if not Path(settings.warehouse).exists():
+        return names
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         known = set(
             con.execute("select file_name, size_bytes, received_at from raw.load_log").fetchall()
         )
     except duckdb.Error:
-        return [p.name for p in files]
+        return names
     finally:
         con.close()
     pending = []
-    for path in files:
-        name = path.relative_to(landing).as_posix()
+    for path, name in zip(files, names, strict=True):
         if (name, *_size_and_time(path)) not in known:
             pending.append(name)
     return pending

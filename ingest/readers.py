@@ -2,8 +2,12 @@
 
 CSV files stream through DuckDB's own reader (nothing is held in Python memory);
 Windows-1252 files are transcoded to UTF-8 in fixed-size chunks first.  Excel
-workbooks are small by nature and go through pandas/openpyxl, with the header row
-found below any title rows.
+workbooks are small by nature and are read with openpyxl (read-only, streaming), with
+the header row found below any title rows; a workbook larger than
+:data:`XLSX_LIMITS` allows — by its zip entries' uncompressed size or by a sheet's
+declared dimensions — is rejected before any sheet is parsed, and no row is read past
+:data:`MAX_XLSX_COLUMNS` columns (a 52 KB file with one cell at column XFD on each of
+10,000 rows took 2.7 GB through pandas).
 """
 
 from __future__ import annotations
@@ -12,12 +16,16 @@ import codecs
 import csv
 import re
 import tempfile
+import zipfile
 from contextlib import contextmanager, suppress
 from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import read_dimension
 
 from ingest.errors import IngestError
 from ingest.feeds import Feed, normalise_header
@@ -26,6 +34,17 @@ CSV_SUFFIXES = {".csv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 HEADER_SEARCH_ROWS = 10
 CHUNK = 1 << 20
+# a CSV line longer than this is an error (DuckDB's max_line_size, stated here once)
+MAX_LINE_BYTES = 2_000_000
+# workbooks: far above any agency export (a dozen columns, thousands of rows)
+MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_XLSX_COLUMNS = 100
+MAX_XLSX_ROWS = 200_000
+XLSX_LIMITS = (
+    f"{MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} MB uncompressed,"
+    f" {MAX_XLSX_COLUMNS} columns (to {get_column_letter(MAX_XLSX_COLUMNS)}),"
+    f" {MAX_XLSX_ROWS:,} rows per sheet"
+)
 
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -130,11 +149,47 @@ def _register_columns(header: list[str], display: str) -> list[str]:
 _DUCK_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
-def _explain_duckdb_csv_error(exc: duckdb.Error, display: str, encoding: str) -> IngestError:
+def csv_options(columns: str) -> str:
+    """The ``read_csv`` options of every delivered CSV (after the file list)."""
+    return (
+        "header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"',"
+        f" strict_mode = true, null_padding = false, max_line_size = {MAX_LINE_BYTES},"
+        f" columns = {columns}"
+    )
+
+
+def _first_reject(con: duckdb.DuckDBPyConnection, source: str, columns: str):
+    """(line, column name, error type) of the file's first broken line, from DuckDB's own
+    rejects table (a structured signal, unlike the error text); None if none is found."""
+    # on a cursor of its own: the failed read may have aborted the caller's transaction
+    con = con.cursor()
+    try:
+        con.execute(
+            f"select count(*) from read_csv({sql_literal(source)}, {csv_options(columns)},"
+            " store_rejects = true, rejects_table = '_csp_rejects',"
+            " rejects_scan = '_csp_scans')"
+        ).fetchall()
+        return con.execute(
+            "select line, column_name, error_type from _csp_rejects order by line limit 1"
+        ).fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()  # its temporary rejects tables go with it
+
+
+def _explain_duckdb_csv_error(
+    exc: duckdb.Error, display: str, encoding: str, reject: tuple | None = None
+) -> IngestError:
     text = str(exc)
     match = _DUCK_LINE.search(text)
     line = int(match.group(1)) if match else None
-    if "Invalid unicode" in text:
+    kind = reject[2] if reject else None
+    if reject and reject[0] is not None:
+        line = int(reject[0])
+    if kind == "LINE SIZE OVER MAXIMUM":
+        return IngestError(display, f"line too long (maximum {MAX_LINE_BYTES:,} bytes)", row=line)
+    if "Invalid unicode" in text or kind == "INVALID UNICODE":
         return IngestError(
             display,
             f"not valid {encoding} text; the contract says {encoding}"
@@ -149,7 +204,7 @@ def _explain_duckdb_csv_error(exc: duckdb.Error, display: str, encoding: str) ->
             " (truncated or malformed line)",
             row=line,
         )
-    if "unterminated quotes" in text.lower() or "quote" in text.lower():
+    if kind == "UNQUOTED VALUE" or (kind is None and "unterminated quote" in text.lower()):
         return IngestError(display, "unterminated quoted field", row=line)
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return IngestError(display, f"unreadable CSV: {first}", row=line)
@@ -196,15 +251,12 @@ def _stage_csv(
             f"""
             create temp table _in as
             select row_number() over () + 1 as _source_row, *
-            from read_csv(
-                {sql_literal(str(source))}, header = true, auto_detect = false,
-                delim = ',', quote = '"', escape = '"', strict_mode = true,
-                null_padding = false, columns = {columns}
-            )
+            from read_csv({sql_literal(str(source))}, {csv_options(columns)})
             """
         )
     except duckdb.Error as exc:
-        raise _explain_duckdb_csv_error(exc, display, encoding) from exc
+        reject = _first_reject(con, str(source), columns)
+        raise _explain_duckdb_csv_error(exc, display, encoding, reject) from None
     return dict(zip(names, header, strict=True))
 
 
@@ -223,38 +275,109 @@ def _cell_text(value: object) -> str | None:
     return text or None
 
 
-def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, feed: Feed, display: str):
+def check_workbook_limits(path: Path, display: str) -> None:
+    """Reject a workbook over :data:`XLSX_LIMITS` from its zip directory and each sheet's
+    declared dimensions, before any sheet is parsed."""
     try:
-        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object)
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise IngestError(display, f"cannot open the workbook: not an .xlsx file ({exc})") from None
+    with archive:
+        entries = archive.infolist()
+        unpacked = sum(info.file_size for info in entries)
+        if unpacked > MAX_XLSX_UNCOMPRESSED:
+            raise IngestError(
+                display,
+                f"the workbook unpacks to {unpacked / (1024 * 1024):,.0f} MB; the limit is"
+                f" {XLSX_LIMITS}: save the sheet as CSV UTF-8 instead",
+            )
+        for info in entries:
+            name = info.filename
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            with archive.open(info) as source:
+                try:
+                    dimension = read_dimension(source)
+                except Exception:  # a damaged sheet: openpyxl says so when it is read
+                    dimension = None
+            _, _, columns, rows = dimension or (None, None, None, None)
+            if (columns or 0) > MAX_XLSX_COLUMNS or (rows or 0) > MAX_XLSX_ROWS:
+                raise IngestError(
+                    display,
+                    f"a sheet declares {columns or 0:,} columns and {rows or 0:,} rows; the"
+                    f" limit is {XLSX_LIMITS} (an empty cell far to the right or below the"
+                    " data? delete the unused columns and rows, or save as CSV UTF-8)",
+                )
+
+
+def _sheet_rows(sheet, display: str):
+    """The sheet's rows as lists of values, at most :data:`MAX_XLSX_COLUMNS` wide (a
+    sheet whose declared size is missing or wrong cannot make openpyxl pad further)."""
+    width = min(sheet.max_column or MAX_XLSX_COLUMNS, MAX_XLSX_COLUMNS)
+    for number, row in enumerate(
+        sheet.iter_rows(min_row=1, min_col=1, max_col=width, values_only=True), start=1
+    ):
+        if number > MAX_XLSX_ROWS:
+            raise IngestError(display, f"more rows than the limit ({XLSX_LIMITS})", row=number)
+        yield list(row)
+
+
+def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, feed: Feed, display: str):
+    check_workbook_limits(path, display)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise IngestError(display, f"cannot open the workbook: {exc}") from exc
+        raise IngestError(display, f"cannot open the workbook: {exc}") from None
     required = {c.name for c in feed.columns if c.required}
-    for frame in sheets.values():
-        for index in range(min(HEADER_SEARCH_ROWS, len(frame))):
-            cells = [_cell_text(v) for v in frame.iloc[index].tolist()]
-            normalised = {normalise_header(c) for c in cells if c}
-            if required <= normalised:
-                return _register_excel(con, frame, index, cells, display)
+    try:
+        for sheet in workbook.worksheets:
+            rows = _sheet_rows(sheet, display)
+            try:
+                for index in range(HEADER_SEARCH_ROWS):
+                    cells = [_cell_text(v) for v in next(rows)]
+                    if required <= {normalise_header(c) for c in cells if c}:
+                        return _register_excel(con, index, cells, rows, display)
+            except StopIteration:
+                continue
+            except IngestError:
+                raise
+            except Exception as exc:  # a damaged sheet
+                raise IngestError(display, f"cannot read the workbook: {exc}") from None
+        names = ", ".join(workbook.sheetnames)
+    finally:
+        workbook.close()
     missing = ", ".join(sorted(required))
     raise IngestError(
         display,
         f"no header row with the required columns ({missing}) in the first"
-        f" {HEADER_SEARCH_ROWS} rows of any sheet ({', '.join(map(str, sheets))})",
+        f" {HEADER_SEARCH_ROWS} rows of any sheet ({names})",
         row=1,
     )
 
 
-def _register_excel(con, frame: pd.DataFrame, index: int, cells: list, display: str):
-    header = [c or "" for c in cells]
+def _register_excel(con, index: int, cells: list, rows, display: str):
+    """Stage the rows below the header row (``index``, 0-based) as ``_in``."""
+    body = [[_cell_text(v) for v in row] for row in rows]
+    width = max([_used_width(cells)] + [_used_width(row) for row in body])
+    header = [c or "" for c in (cells + [None] * width)[:width]]
     names = _register_columns(header, display)
-    body = frame.iloc[index + 1 :].map(_cell_text)
-    body.columns = names
-    body.insert(0, "_source_row", range(index + 2, index + 2 + len(body)))
-    body = body.dropna(how="all", subset=names)
-    body = body.astype({n: "string" for n in names})
-    con.register("_in_frame", body)
+    frame = pd.DataFrame(
+        [(row + [None] * width)[:width] for row in body], columns=names, dtype=object
+    )
+    frame.insert(0, "_source_row", range(index + 2, index + 2 + len(frame)))
+    frame = frame.dropna(how="all", subset=names)
+    frame = frame.astype({n: "string" for n in names})
+    con.register("_in_frame", frame)
     try:
         con.execute("create temp table _in as select * from _in_frame")
     finally:
         con.unregister("_in_frame")
     return dict(zip(names, header, strict=True))
+
+
+def _used_width(row: list) -> int:
+    """Cells up to the last one with a value."""
+    for position in range(len(row), 0, -1):
+        if row[position - 1] is not None:
+            return position
+    return 0

@@ -40,6 +40,15 @@ create table if not exists raw.load_log (
 """
 
 
+# the fingerprint of the pseudonym key the warehouse's hashes were made with (one row)
+KEY_FINGERPRINT_DDL = """
+create table if not exists raw.pseudonym_key (
+    fingerprint varchar not null,
+    recorded_at timestamp not null
+)
+"""
+
+
 def feed_columns(feed: Feed) -> list[tuple[str, str]]:
     cols = [(c.raw_name, c.sql_type) for c in feed.columns]
     if feed.area_filtered:
@@ -51,6 +60,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     con.execute("create sequence if not exists raw.load_id_seq start 1")
     con.execute(LOAD_LOG_DDL)
+    con.execute(KEY_FINGERPRINT_DDL)
     for feed in FEEDS.values():
         cols = ",\n    ".join(f'"{name}" {typ}' for name, typ in feed_columns(feed))
         con.execute(f"create table if not exists {feed.table} (\n    {cols}\n)")

@@ -15,7 +15,9 @@ import duckdb
 from ingest.errors import IngestError, IngestErrors
 from ingest.feeds import Column, Feed
 from ingest.pseudonymise import FUNCTION as PSEUDONYMISE
+from ingest.pseudonymise import MASK_FUNCTION as MASK_REFS
 from ingest.readers import quote_ident, sql_literal
+from ingest.redact import WITHHELD, quotable, sql_looks_like_ref
 
 EARLIEST_DATE = date(2000, 1, 1)
 DATE_FORMATS = (
@@ -87,6 +89,8 @@ def typed_value(col: Column, v: str) -> str:
         )
     if kind == "personal":
         return f"{PSEUDONYMISE}({v})"
+    if col.free_text:
+        return f"case when {sql_looks_like_ref(v)} then {MASK_REFS}({v}) else {v} end"
     if kind == "fiscal_year":
         pattern = r"'^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$'"
         start = f"try_cast(regexp_extract({v}, {pattern}, 1) as integer)"
@@ -118,6 +122,7 @@ class Rule:
     problem: str
     condition: str  # SQL over _in, true where the row breaks the rule
     value: str  # SQL of the offending value to quote
+    personal: bool = False  # a personal column: its values are never quoted
 
 
 def build_rules(
@@ -133,6 +138,8 @@ def build_rules(
     them from the column.
     """
     latest = today + timedelta(days=1)
+    # a feed with personal columns is where a swapped column can move a reference
+    guard_refs = any(c.kind == "personal" for c in feed.columns)
 
     def exprs(col: Column) -> tuple[str, str, str]:
         if values is not None:
@@ -147,7 +154,18 @@ def build_rules(
             continue
         raw, typed, missing = exprs(col)
         if col.required and not col.nullable:
-            rules.append(Rule(col.name, "value is missing", missing, "''"))
+            rules.append(Rule(col.name, "value is missing", missing, "''", col.kind == "personal"))
+        if col.kind == "text" and not col.free_text and guard_refs:
+            # a reference in a column that is not hashed would land as is (columns swapped)
+            rules.append(
+                Rule(
+                    col.name,
+                    "a personal reference in a non-personal column (are the columns in"
+                    f" the wrong order?); expected a {col.name}",
+                    sql_looks_like_ref(raw),
+                    raw,
+                )
+            )
         if col.kind == "enum":
             allowed = ", ".join(col.allowed)
             rules.append(
@@ -208,7 +226,12 @@ def check_rules(
     for i, rule in enumerate(rules):
         count, row, value = result[3 * i : 3 * i + 3]
         if count:
-            problem = rule.problem if value in (None, "") else f"'{value}' is {_as_is(rule)}"
+            if quotable(value, rule.personal):
+                problem = f"'{value}' is {_as_is(rule)}"
+            elif value in (None, ""):
+                problem = rule.problem
+            else:
+                problem = f"{rule.problem} ({WITHHELD})"
             errors.append(
                 IngestError(
                     display,
@@ -258,15 +281,14 @@ def check_unique(
         ).fetchone()
         if row:
             key, first, second, _ = row
-            if col.kind == "personal":
-                key = "<personal reference withheld>"
+            key = f"'{key}'" if quotable(key, col.kind == "personal") else f"({WITHHELD})"
             dupes = con.execute(
                 f"select count(*) - count(distinct {src}) from _in where {src} is not null"
             ).fetchone()[0]
             errors.append(
                 IngestError(
                     display,
-                    f"duplicate {col.name} '{key}' (first at row {first});"
+                    f"duplicate {col.name} {key} (first at row {first});"
                     " the id must be unique within a file",
                     row=second,
                     column=headers.get(col.name, col.name),

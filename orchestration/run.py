@@ -116,6 +116,10 @@ def run(job_name: str = "csp_nightly") -> int:
         print("(no new or changed files)")
     for error in rejected_since(warehouse, before):
         print(f"REJECTED: {error}")
+    from ingest.loader import held_back  # still settling, or a symbolic link
+
+    for reason in held_back(settings):
+        print(f"NOT LOADED, {reason}")
     for check in result.get_asset_check_evaluations():
         if not check.passed:
             level = "WARNING" if check.severity == dg.AssetCheckSeverity.WARN else "CHECK FAILED"

@@ -13,6 +13,11 @@ import pytest
 from ingest.config import Settings
 from ingest.loader import FileResult, ingest_landing
 
+# Test files are written a moment before they are loaded: no settling wait, unless a test
+# sets Settings.settle_seconds itself (tests/test_ingest_settle.py). Set before any
+# Settings is built, so subprocesses and Dagster resources inherit it too.
+os.environ["CSP_SETTLE_SECONDS"] = "0"
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 

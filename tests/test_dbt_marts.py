@@ -649,9 +649,12 @@ def dbt_manifest() -> Path:
 
 
 @pytest.mark.usefixtures("dbt_manifest")
-def test_dbt_run_arguments_follow_the_ingest_settings(tmp_path: Path) -> None:
+def test_dbt_run_arguments_follow_the_ingest_settings(tmp_path: Path, monkeypatch) -> None:
     """dbt gets the ingest's effective as-of date and area, whatever dbt_project.yml says."""
+    from ingest import config
     from ingest.config import SAMPLE_MARKER
+
+    monkeypatch.setattr(config, "DEFAULT_LANDING", tmp_path)  # the marker counts only there
     from orchestration.dbt_assets import dbt_build_args
 
     explicit = Settings(landing=tmp_path, as_of=date(2016, 12, 31), area_code="Hartlepool")

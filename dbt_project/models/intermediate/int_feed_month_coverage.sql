@@ -1,7 +1,9 @@
 -- Which months each record feed has delivered, as of the run's as-of date.  A
 -- load covers the months from its period_start to its period_end; a quarterly
 -- feed's load covers whole quarters (a quarter's file may hold no record in one
--- of its months).  first_delivered_at counts every delivery up to the as-of date,
+-- of its months) up to the last month its records reach: a file cut short (its
+-- ledger notes say "partial quarter", ingest/coverage.py) leaves its last
+-- quarter partial.  first_delivered_at counts every delivery up to the as-of date,
 -- including loads a correction later superseded, so that a month is late only if
 -- it first came late.
 with
@@ -64,6 +66,7 @@ load_months as (
                         fiscal_months.fiscal_year_start * 4 + fiscal_months.quarter - 1
                         between load_quarters.first_quarter_index
                         and load_quarters.last_quarter_index
+                        and load_quarters.last_month >= fiscal_months.month_start
                 else
                     fiscal_months.month_start
                     between load_quarters.first_month and load_quarters.last_month
