@@ -7,11 +7,13 @@ from datetime import date
 from random import Random
 
 from ingest.sample.calibration import (
-    MAASBT_REQUESTS,
-    NO_SATISFACTION_REPORTS,
+    MAASBT,
     SATISFACTION,
-    SBC_REPEAT_CALLERS,
+    SATISFACTION_REPLIES,
+    counts,
+    repeat_callers,
 )
+from ingest.sample.figures import published
 from ingest.sample.helpers import RefBook, assign_callers, day_in, fraction, uk_date
 from ingest.sample.periods import QUARTERS
 from ingest.sample.places import WARDS
@@ -48,10 +50,9 @@ def maasbt_requests(rng: Random) -> list[Request]:
     callers = RefBook(rng, "CN-{:06d}", 20000)
     kinds, kind_weights = zip(*_REQUEST_TYPES, strict=True)
     channels, channel_weights = zip(*_CHANNELS, strict=True)
-    requests = []
-    for quarter in QUARTERS:
-        n = MAASBT_REQUESTS[quarter.index]
-        refs = assign_callers(rng, n, SBC_REPEAT_CALLERS[quarter.index], callers)
+    requests, repeaters = [], repeat_callers()[0]
+    for quarter, n in zip(QUARTERS, counts(MAASBT), strict=True):
+        refs = assign_callers(rng, n, repeaters[quarter.index], callers)
         days = sorted(day_in(rng, quarter.start, quarter.end) for _ in range(n))
         open_share = 0.27 if quarter == QUARTERS[-1] else 0.02
         for n_, (day, caller) in enumerate(zip(days, refs, strict=True)):
@@ -76,13 +77,15 @@ MAASBT_HEADER = (
 
 
 def satisfaction_responses(rng: Random) -> dict[int, list[list[str]]]:
-    cases = RefBook(rng, "ASB-C{:05d}")
+    """1.2 as printed where the seed gives it; none where the report says no reports."""
+    cases, pub = RefBook(rng, "ASB-C{:05d}"), published()
     by_quarter = {}
     for quarter in QUARTERS:
-        if quarter.index in NO_SATISFACTION_REPORTS:
+        if pub.unreported(SATISFACTION, quarter):
             continue
-        if quarter.index in SATISFACTION:
-            satisfied, n = fraction(*SATISFACTION[quarter.index])
+        rate = pub.printed(SATISFACTION, quarter)
+        if rate is not None:
+            satisfied, n = fraction(rate, SATISFACTION_REPLIES)
         else:
             n = rng.randint(35, 60)
             satisfied = round(n * rng.uniform(0.86, 0.96))

@@ -7,15 +7,17 @@ from random import Random
 from typing import NamedTuple
 
 from ingest.sample.calibration import (
-    IDVA_MISSING,
-    IDVA_PUBLISHED,
-    MARAC_MISSING,
-    MARAC_PUBLISHED,
-    REPEAT_ENGAGING_BASELINE,
+    IDVA,
+    MARAC_ALL,
+    MARAC_CASES,
+    MARAC_REPEAT,
+    REPEAT_CASES_A_YEAR,
     IdvaMix,
+    idva_published,
 )
+from ingest.sample.figures import published
 from ingest.sample.helpers import RefBook, day_in, fraction, split, uk_date
-from ingest.sample.periods import FISCAL_YEARS, LAST_YEAR, QUARTERS
+from ingest.sample.periods import FIRST_FISCAL_YEAR, FISCAL_YEARS, LAST_YEAR, QUARTERS
 
 # --------------------------------------------------------------------------------------
 # Domestic abuse: MARAC cases and IDVA referrals
@@ -29,11 +31,16 @@ class MaracCounts(NamedTuple):
 
 
 def marac_counts(rng: Random) -> dict[int, MaracCounts]:
-    """Per quarter; each earlier year's repeat cases engage at the 44% baseline."""
-    counts = {}
+    """Per quarter: 2016/17 as printed; each earlier year's repeat cases engage at the
+    year's outturn the seed states (the 44% baseline)."""
+    counts, pub = {}, published()
     for fy in range(FISCAL_YEARS - 1):
         quarters = range(4 * fy, 4 * fy + 4)
-        year_engaged, year_cases = REPEAT_ENGAGING_BASELINE
+        rate = pub.outturn(MARAC_REPEAT, FIRST_FISCAL_YEAR + fy)
+        if rate is None:
+            raise ValueError(f"6.2 repeat victims {FIRST_FISCAL_YEAR + fy}: no outturn in the seed")
+        year_cases = REPEAT_CASES_A_YEAR
+        year_engaged = round(rate * year_cases / 100)
         repeat_cases = split(year_cases, [rng.uniform(0.8, 1.2) for _ in quarters])
         repeat_engaged = split(year_engaged, repeat_cases)
         for q, rc, re_ in zip(quarters, repeat_cases, repeat_engaged, strict=True):
@@ -41,9 +48,11 @@ def marac_counts(rng: Random) -> dict[int, MaracCounts]:
             engaged = re_ + round((n - rc) * rng.uniform(0.72, 0.86))
             counts[q] = MaracCounts(n, engaged, rc, re_)
     for quarter in LAST_YEAR:
-        if quarter.index in MARAC_MISSING:
+        if pub.unreported(MARAC_ALL, quarter):
             continue
-        everyone, repeats = MARAC_PUBLISHED[quarter.index]
+        n_all, n_repeat = MARAC_CASES[quarter]
+        everyone = pub.printed(MARAC_ALL, quarter), n_all
+        repeats = pub.printed(MARAC_REPEAT, quarter), n_repeat
         (engaged, cases), (repeat_engaged, repeat_cases) = fraction(*everyone), fraction(*repeats)
         counts[quarter.index] = MaracCounts(cases, engaged, repeat_cases, repeat_engaged)
     for q, c in counts.items():
@@ -82,8 +91,8 @@ def idva_mixes(rng: Random) -> dict[int, IdvaMix]:
     mixes = {}
     for quarter in QUARTERS:
         if quarter in LAST_YEAR:
-            if quarter.index not in IDVA_MISSING:
-                mixes[quarter.index] = IDVA_PUBLISHED[quarter.index]
+            if not published().unreported(IDVA, quarter):
+                mixes[quarter.index] = idva_published(quarter)
             continue
         n = rng.randint(75, 105)
         worked = round(n * rng.uniform(0.84, 0.92))

@@ -9,12 +9,13 @@ from random import Random
 from typing import NamedTuple
 
 from ingest.sample.calibration import (
-    ASB_INCIDENTS,
-    CALIBRATED_OFFENCES,
+    ASB,
     OTHER_OFFENCES,
-    POLICE_REPEAT_CALLERS,
     RECORDING_TREND,
-    REPEAT_DAMAGE_VICTIMS,
+    REPEAT_DAMAGE,
+    counts,
+    offence_counts,
+    repeat_callers,
 )
 from ingest.sample.helpers import RefBook, assign_callers, day_in
 from ingest.sample.periods import FIRST_FISCAL_YEAR, QUARTERS, Quarter
@@ -52,12 +53,9 @@ def asb_incidents(rng: Random, lsoas: Sequence[Lsoa]) -> list[AsbIncident]:
     weights = lsoa_weights(rng, lsoas)
     callers = RefBook(rng, "CR-{:06d}")
     categories, category_weights = zip(*_ASB_CATEGORIES, strict=True)
-    incidents = []
-    for quarter in QUARTERS:
-        n = ASB_INCIDENTS[quarter.index]
-        refs = assign_callers(
-            rng, n, POLICE_REPEAT_CALLERS[quarter.index] or 0, callers, anonymous=0.03
-        )
+    incidents, repeaters = [], repeat_callers()[1]
+    for quarter, n in zip(QUARTERS, counts(ASB), strict=True):
+        refs = assign_callers(rng, n, repeaters[quarter.index] or 0, callers, anonymous=0.03)
         times = sorted(
             datetime.combine(day_in(rng, quarter.start, quarter.end), datetime.min.time())
             + timedelta(hours=rng.choices(range(24), _HOUR_WEIGHTS)[0], minutes=rng.randrange(60))
@@ -132,11 +130,11 @@ def _counted_at(quarters: Sequence[int], end: int) -> bool:
 
 def repeat_victim_quarters(rng: Random) -> list[tuple[int, int, int]]:
     """The quarters of each repeat victim's three offences, so that exactly
-    ``REPEAT_DAMAGE_VICTIMS[e]`` victims have 3 in the four quarters ending with ``e``.
+    ``counts(REPEAT_DAMAGE)[e]`` victims have 3 in the four quarters ending with ``e``.
     A victim first hit in e-3 and last in e counts at e only (the first years' windows
     start with the data, so victims of 2013/14 Q1-Q3 count until Q4)."""
     patterns: list[tuple[int, int, int]] = []
-    for end, target in enumerate(REPEAT_DAMAGE_VICTIMS):
+    for end, target in enumerate(counts(REPEAT_DAMAGE)):
         have = sum(_counted_at(p, end) for p in patterns)
         if have > target:
             raise ValueError(f"4.2 at quarter {end}: {have} victims carried, target {target}")
@@ -175,11 +173,11 @@ def _quarter_victims(
     rng: Random, quarter: Quarter, scripted: list[Victim], refs: VictimRefs
 ) -> list[Victim]:
     victims = list(scripted)
-    for group, counts in CALIBRATED_OFFENCES.items():
+    for group, per_quarter in offence_counts().items():
         planned = sum(v.group == group for v in scripted)
-        if planned > counts[quarter.index]:
+        if planned > per_quarter[quarter.index]:
             raise ValueError(f"{group} {quarter.label}: {planned} planned offences do not fit")
-        victims += [_victim(rng, group, refs) for _ in range(counts[quarter.index] - planned)]
+        victims += [_victim(rng, group, refs) for _ in range(per_quarter[quarter.index] - planned)]
     trend = RECORDING_TREND[quarter.fy - FIRST_FISCAL_YEAR]
     for group, monthly in OTHER_OFFENCES.items():
         n = max(0, round(3 * monthly * trend * rng.gauss(1, 0.07)))

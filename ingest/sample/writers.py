@@ -11,7 +11,7 @@ from ingest.sample.calibration import (
     CORRECTED_RETURN,
     EXCEL_QUARTER,
     NDTMS_LATE,
-    POLICE_REPEAT_CALLERS,
+    repeat_callers,
 )
 from ingest.sample.council import MAASBT_HEADER, Request, maasbt_requests, satisfaction_responses
 from ingest.sample.domestic_abuse import IDVA_HEADER, idva_referrals, marac_cases
@@ -30,7 +30,8 @@ def write_police(landing: Landing, rng: Random) -> None:
     lsoas = stockton_lsoas(rng)
     incidents = month_groups(asb_incidents(rng, lsoas), lambda i: i.at)
     crimes = month_groups(recorded_crimes(rng, lsoas), lambda c: c.day)
-    no_caller = {m for q in QUARTERS if POLICE_REPEAT_CALLERS[q.index] is None for m in q.months}
+    police_callers = repeat_callers()[1]
+    no_caller = {m for q in QUARTERS if police_callers[q.index] is None for m in q.months}
     for first, month in incidents.items():
         header = ["incident_ref", "reported_at", "asb_category", "lsoa_code", "caller_ref"]
         rows = [
@@ -106,7 +107,7 @@ def write_quarterly(landing: Landing, rng: Random) -> None:
         landing.csv("idva_referrals", name, IDVA_HEADER, rows, when, encoding="utf-8-sig")
     for q, rows in ndtms_rows(rng).items():
         quarter = QUARTERS[q]
-        when = NDTMS_LATE.get(q) or delivered(rng, quarter.end)
+        when = NDTMS_LATE.get(quarter) or delivered(rng, quarter.end)
         header = ("period_end", "drug_group", "cohort", "in_treatment", "successful_completions")
         name = f"ndtms_partnership_{quarter.label}.csv"
         landing.csv("ndtms_treatment_completions", name, header, rows, when)
