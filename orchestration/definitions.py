@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.chase import chase_lists
 from orchestration.checks import feed_checks, mart_checks
 from orchestration.dbt_assets import csp_dbt_assets, dbt_resource
 from orchestration.ingest_assets import ingest_assets
@@ -14,7 +15,7 @@ from orchestration.resources import WarehouseSettings
 from orchestration.sensors import build_landing_sensor
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, csp_dbt_assets, *publish_assets, *report_assets],
+    assets=[*ingest_assets, csp_dbt_assets, *publish_assets, chase_lists, *report_assets],
     asset_checks=[*feed_checks, *mart_checks],
     jobs=[nightly_job, *report_jobs],
     schedules=[nightly_schedule, *report_schedules],
