@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.alerts import alert_sensors
 from orchestration.chase import chase_lists
 from orchestration.checks import feed_checks, mart_checks
 from orchestration.dbt_assets import csp_dbt_assets, dbt_resource
@@ -19,6 +20,6 @@ defs = dg.Definitions(
     asset_checks=[*feed_checks, *mart_checks],
     jobs=[nightly_job, *report_jobs],
     schedules=[nightly_schedule, *report_schedules],
-    sensors=[build_landing_sensor(nightly_job)],
+    sensors=[build_landing_sensor(nightly_job), *alert_sensors],
     resources={"warehouse": WarehouseSettings(), "dbt": dbt_resource},
 )
