@@ -305,3 +305,22 @@ def alert_on_rejected_files(context: dg.SensorEvaluationContext):
 
 
 alert_sensors = [alert_on_run_failure, alert_on_failed_checks, alert_on_rejected_files]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m orchestration.alerts --test``: send one test alert through the
+    configured sinks (alerts log, and e-mail when CSP_SMTP_HOST is set)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--test", action="store_true", required=True)
+    parser.parse_args(argv)
+    warehouse = Settings.from_env().warehouse
+    text = "A test alert from the CSP warehouse: alerts reach you."
+    [line] = emit([Alert("test", "test alert", text)], warehouse)
+    print(f"alert written to {alerts_log_path(warehouse)}; e-mail: {line['email']}")
+    return 0 if not line["email"].startswith("failed") else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

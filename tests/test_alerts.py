@@ -232,3 +232,12 @@ def test_without_smtp_only_the_log_is_written(settings, monkeypatch, tmp_path):
     [line] = alert_run_result(result, settings.warehouse)
     assert line["email"] == "not configured"
     assert json.loads(log.read_text())["run_id"] == result.run_id
+
+
+def test_test_alert_command_reaches_the_server(inbox, settings):
+    from orchestration.alerts import main
+
+    assert main(["--test"]) == 0
+    [mail] = inbox.messages
+    assert mail["Subject"] == "[CSP warehouse] test alert"
+    assert _log(settings)[0]["email"] == "sent to team@csp.example, duty@csp.example"
