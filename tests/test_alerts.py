@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 from email import message_from_bytes
 from email.message import Message
 
@@ -32,6 +30,7 @@ from orchestration.alerts import (
     alert_run_result,
 )
 from tests.conftest import IDVA_HEADER, IDVA_ROWS, csv_text
+from tests.test_sensors import writer_holding
 
 USER, PASSWORD = "csp-alerts", "s3cret"
 
@@ -113,26 +112,10 @@ def test_rejected_file_is_emailed_once(inbox, settings, deliver, ingest):
 
     deliver("idva_referrals/q4-bad.csv", csv_text(IDVA_HEADER, bad[:1]))
     ingest()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-            " sys.stdin.read()",
-            str(settings.warehouse),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with writer_holding(settings.warehouse):
         with dg.build_sensor_context() as context:
             busy = alert_on_rejected_files(context)
         assert "busy" in busy.skip_message and len(inbox.messages) == 1
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
     with dg.build_sensor_context() as context:
         alert_on_rejected_files(context)
     assert [m["Subject"] for m in inbox.messages][-1].endswith("idva_referrals/q4-bad.csv")

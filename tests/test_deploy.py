@@ -22,7 +22,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import pytest
 
 from orchestration.backup import BackupError, backup, prune, restore
 from tests.test_dbt_marts import sample_build
+from tests.test_sensors import writer_holding
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
@@ -221,25 +221,8 @@ def test_backup_refuses_while_a_writer_holds_the_warehouse_and_prunes(tmp_path):
     con = duckdb.connect(str(warehouse))
     con.execute("create schema marts; create table marts.t as select 1 as x")
     con.close()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-            " sys.stdin.read()",
-            str(warehouse),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(BackupError, match="being written by a run"):
-            backup(warehouse)
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
+    with writer_holding(warehouse), pytest.raises(BackupError, match="being written by a run"):
+        backup(warehouse)
     made = [
         backup(warehouse, tmp_path / "backups" / f"warehouse-2026010{i}T000000Z") for i in (1, 2, 3)
     ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -18,6 +20,29 @@ from orchestration.definitions import defs
 from orchestration.sensors import landing_fingerprint
 from tests.conftest import IDVA_HEADER, IDVA_ROWS, csv_text
 from tests.test_dbt_marts import sample_build
+
+
+@contextmanager
+def writer_holding(warehouse: Path) -> Iterator[None]:
+    """Another process holds DuckDB's writer lock on ``warehouse`` meanwhile (as a run does)."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " sys.stdin.read()",
+            str(warehouse),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
 
 
 @pytest.fixture
@@ -63,28 +88,10 @@ def test_no_run_after_a_full_run_then_one_for_a_new_file(built):
 
 def test_busy_warehouse_is_skipped_without_moving_the_cursor(built):
     landing, warehouse = built
-    (landing / "idva_referrals" / "late-delivery.csv").write_text(
-        csv_text(IDVA_HEADER, IDVA_ROWS)
-    )
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-            " sys.stdin.read()",
-            str(warehouse),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    (landing / "idva_referrals" / "late-delivery.csv").write_text(csv_text(IDVA_HEADER, IDVA_ROWS))
+    with writer_holding(warehouse):
         result, cursor = _tick("previous-cursor")
         assert isinstance(result, dg.SkipReason) and "busy" in result.skip_message
         assert cursor == "previous-cursor"
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
     request, _ = _tick("previous-cursor")
     assert isinstance(request, dg.RunRequest)
