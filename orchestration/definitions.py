@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.alerts import alert_sensors
+from orchestration.chase import chase_lists
 from orchestration.checks import feed_checks, mart_checks
 from orchestration.dbt_assets import csp_dbt_assets, dbt_resource
 from orchestration.ingest_assets import ingest_assets
@@ -14,10 +16,10 @@ from orchestration.resources import WarehouseSettings
 from orchestration.sensors import build_landing_sensor
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, csp_dbt_assets, *publish_assets, *report_assets],
+    assets=[*ingest_assets, csp_dbt_assets, *publish_assets, chase_lists, *report_assets],
     asset_checks=[*feed_checks, *mart_checks],
     jobs=[nightly_job, *report_jobs],
     schedules=[nightly_schedule, *report_schedules],
-    sensors=[build_landing_sensor(nightly_job)],
+    sensors=[build_landing_sensor(nightly_job), *alert_sensors],
     resources={"warehouse": WarehouseSettings(), "dbt": dbt_resource},
 )

@@ -1,21 +1,29 @@
-"""Landing-folder sensor: start a run when files arrive or change.
+"""Landing-folder sensor: start a run when files arrive that the ledger does not hold.
 
-The sensor never opens the warehouse (a run may hold DuckDB's single writer lock);
-it fingerprints the landing folder (path, size, modification time of every file)
-and keeps the last fingerprint it acted on as its cursor, so a delivery starts
-exactly one run.  The ingest itself is idempotent: files already in the ledger
-load nothing.
+The sensor fingerprints the landing folder (path, size, modification time of every
+file) and keeps the last fingerprint it looked at as its cursor.  When the fingerprint
+changes, or when there is no cursor yet (a fresh ``DAGSTER_HOME``, ``make dev`` right
+after ``make run``), it asks the ledger which files are pending
+(``ingest.loader.pending_files``: not in ``raw.load_log`` under the same name, size and
+modification time) and requests a run only when some are.  So a delivery starts one
+run, and files a ``make run`` has already loaded start none.
+
+The warehouse is only ever opened read-only; while a run holds DuckDB's writer lock the
+sensor skips without moving its cursor and looks again on the next tick.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from ingest.config import Settings
+from ingest.loader import pending_files
 
 
 def landing_fingerprint(landing: Path) -> tuple[str, int]:
@@ -33,25 +41,51 @@ def landing_fingerprint(landing: Path) -> tuple[str, int]:
     return digest.hexdigest(), count
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What one tick does: request a run, or skip; and the cursor to keep."""
+
+    cursor: str | None
+    request: dg.RunRequest | None = None
+    skip: str | None = None
+
+
+def evaluate_landing(settings: Settings, cursor: str | None) -> Decision:
+    """Compare the landing folder with the cursor and, when it changed, with the ledger."""
+    landing = Path(settings.landing)
+    fingerprint, count = landing_fingerprint(landing)
+    if count == 0:
+        return Decision(cursor, skip=f"no files in {landing}")
+    if fingerprint == cursor:
+        return Decision(cursor, skip=f"no new or changed files in {landing} ({count} files)")
+    try:
+        pending = pending_files(settings)
+    except duckdb.Error as error:  # a run holds the writer lock: look again next tick
+        return Decision(cursor, skip=f"warehouse {settings.warehouse} is busy ({error})")
+    if not pending:
+        return Decision(
+            fingerprint, skip=f"the ledger already holds all {count} files in {landing}"
+        )
+    request = dg.RunRequest(
+        run_key=fingerprint,
+        tags={"csp/trigger": "landing_sensor", "csp/files": str(len(pending))},
+    )
+    return Decision(fingerprint, request=request)
+
+
 def build_landing_sensor(job) -> dg.SensorDefinition:
     @dg.sensor(
         name="landing_folder_sensor",
         job=job,
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Starts the pipeline when files arrive in (or change in) the landing folder.",
+        description="Starts the pipeline when files arrive in (or change in) the landing"
+        " folder that the ledger (raw.load_log) does not already hold.",
     )
     def _sensor(context: dg.SensorEvaluationContext):
-        landing = Settings.from_env().landing
-        fingerprint, count = landing_fingerprint(Path(landing))
-        if count == 0:
-            return dg.SkipReason(f"no files in {landing}")
-        if fingerprint == context.cursor:
-            return dg.SkipReason(f"no new or changed files in {landing} ({count} files)")
-        context.update_cursor(fingerprint)
-        return dg.RunRequest(
-            run_key=fingerprint,
-            tags={"csp/trigger": "landing_sensor", "csp/files": str(count)},
-        )
+        decision = evaluate_landing(Settings.from_env(), context.cursor)
+        if decision.cursor != context.cursor:
+            context.update_cursor(decision.cursor)
+        return decision.request or dg.SkipReason(decision.skip)
 
     return _sensor
