@@ -7,7 +7,8 @@ unioned as (
 
     select
         'maasbt_service_requests' as feed_name,
-        received_on as recorded_on
+        fiscal_year,
+        quarter
 
     from {{ ref('stg_maasbt__service_requests') }}
 
@@ -15,7 +16,8 @@ unioned as (
 
     select
         'idva_referrals' as feed_name,
-        referred_on as recorded_on
+        fiscal_year,
+        quarter
 
     from {{ ref('stg_idva__referrals') }}
 
@@ -23,7 +25,8 @@ unioned as (
 
     select
         'marac_cases' as feed_name,
-        heard_on as recorded_on
+        fiscal_year,
+        quarter
 
     from {{ ref('stg_marac__cases') }}
 
@@ -31,7 +34,8 @@ unioned as (
 
     select
         'asb_satisfaction_survey' as feed_name,
-        responded_on as recorded_on
+        fiscal_year,
+        quarter
 
     from {{ ref('stg_asb_survey__responses') }}
 
@@ -41,8 +45,8 @@ final as (
 
     select
         feed_name,
-        {{ fiscal_year_of('recorded_on') }} as fiscal_year,
-        {{ fiscal_quarter_of('recorded_on') }} as quarter,
+        fiscal_year,
+        quarter,
         count(*) as record_count
 
     from unioned

@@ -6,8 +6,8 @@ referrals as (
 
     select
         engagement,
-        {{ fiscal_year_of('referred_on') }} as fiscal_year,
-        'Q' || {{ fiscal_quarter_of('referred_on') }} as period
+        fiscal_year,
+        'Q' || quarter as period
 
     from {{ ref('stg_idva__referrals') }}
 
