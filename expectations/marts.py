@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from catalogue import statuses
 from expectations.runner import Expect, SuiteOutcome, SuiteRun, expect, run_suites
 from ingest.config import Settings
 
@@ -68,10 +69,10 @@ MISSING_RETURNS_CHECK = "missing_returns"
 
 GRAIN = ("area_code", "measure_id", "series", "fiscal_year", "quarter")
 SERIES_QUARTER = ("measure_id", "series", "fiscal_year", "quarter")
-DATA_STATUSES = ("reported", "late", "declared_not_available", "partial", "missing", "not_yet_due")
-# usable quarters: the only ones comparisons and years to date use (docs/marts.md)
-USABLE = ("reported", "late")
-RETURN_GAPS = ("missing", "declared_not_available", "late", "partial")
+# the return-status vocabulary is the data_status seed (catalogue/statuses.py); usable
+# quarters are the only ones comparisons and years to date use (docs/marts.md)
+DATA_STATUSES = statuses.codes()
+USABLE = statuses.usable()
 TARGET_STATUSES = (
     "ACHIEVED",
     "NOT ACHIEVED",

@@ -26,3 +26,10 @@
 {% macro format_figure(value, decimals) -%}
     format('{:,.{}f}', {{ value }}, {{ decimals }})
 {%- endmacro %}
+
+{#- The fiscal year and quarter columns of a record dated `date_expr`: staging emits
+    them once, everything downstream reads them. -#}
+{% macro fiscal_period_of(date_expr) -%}
+    {{ fiscal_year_of(date_expr) }} as fiscal_year,
+    {{ fiscal_quarter_of(date_expr) }} as quarter
+{%- endmacro %}

@@ -17,13 +17,13 @@ import pandas as pd
 from matplotlib import ticker
 from matplotlib.figure import Figure
 
+from catalogue import statuses
 from orchestration.report.suppression import BOROUGH, Level, suppress
 
 VALUE_COLOUR = "#1f4e79"  # the series line (dark blue)
 TARGET_COLOUR = "#c55a11"  # the baseline / target (dark orange), dashed
 GAP_COLOUR = "#d9d9d9"  # quarters without a usable figure
 RAG_COLOURS = {"Green": "#2e7d32", "Amber": "#f0a30a", "Red": "#c62828", "Grey": "#8c8c8c"}
-USABLE = ("reported", "late")
 
 _RC = {
     "svg.fonttype": "none",
@@ -73,7 +73,9 @@ def plotted_values(points: pd.DataFrame, unit: str, level: Level) -> list[float]
         points["value"], points["denominator"], points["data_status"], strict=True
     ):
         shown = suppress(value, level=level, unit=unit, denominator=denominator)
-        usable = status in USABLE and isinstance(shown, int | float) and not pd.isna(shown)
+        usable = (
+            status in statuses.usable() and isinstance(shown, int | float) and not pd.isna(shown)
+        )
         values.append(float(shown) if usable else math.nan)
     return values
 

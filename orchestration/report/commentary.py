@@ -14,10 +14,12 @@ printed as its marker and never worked back.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from catalogue import statuses
 from orchestration.report import formatting as fmt
 from orchestration.report.formatting import Figure, as_number
 from orchestration.report.quarters import FiscalQuarter
@@ -36,60 +38,18 @@ class Words:
         return self.one if number is not None and abs(number) == 1 else (self.many or self.one)
 
 
-# In catalogue order: the report lists series in this order within a measure.
-SERIES_WORDS: dict[tuple[str, str], Words] = {
-    ("1.1", "sbc"): Words("repeat caller to the council", "repeat callers to the council"),
-    ("1.1", "police"): Words("repeat caller to the police", "repeat callers to the police"),
-    ("1.1", "combined"): Words("repeat caller", "repeat callers"),
-    ("1.2", "total"): Words("of surveyed ASB service users satisfied"),
-    ("1.3", "total"): Words("incident", "incidents"),
-    ("1.4", "total"): Words("service request", "service requests"),
-    ("2.1", "total"): Words("offence", "offences"),
-    ("2.2", "total"): Words("offence", "offences"),
-    ("2.3", "total"): Words("offence", "offences"),
-    ("3.1", "commencements"): Words("DRR commencement", "DRR commencements"),
-    ("3.1", "completions"): Words("DRR completion", "DRR completions"),
-    ("3.2", "total"): Words("offence by the cohort", "offences by the cohort"),
-    ("3.3", "opiate_all"): Words("of opiate clients successfully completed treatment"),
-    ("3.3", "non_opiate_all"): Words("of non-opiate clients successfully completed treatment"),
-    ("3.3", "opiate_cj"): Words(
-        "of opiate using criminal justice clients successfully completed treatment"
-    ),
-    ("3.3", "non_opiate_cj"): Words(
-        "of non-opiate criminal justice clients successfully completed treatment"
-    ),
-    ("4.1", "total"): Words("offence", "offences"),
-    ("4.2", "total"): Words("repeat victim", "repeat victims"),
-    ("5.1", "commencements"): Words("ATR commencement", "ATR commencements"),
-    ("5.1", "completions"): Words("ATR completion", "ATR completions"),
-    ("5.1", "breaches"): Words("ATR breach", "ATR breaches"),
-    ("5.2", "total"): Words("alcohol related crime", "alcohol related crimes"),
-    ("6.1", "total"): Words("incident", "incidents"),
-    ("6.2", "victims_engaging"): Words("of MARAC victims engaging with the DA service"),
-    ("6.2", "repeat_victims_engaging"): Words(
-        "of MARAC repeat victims engaging with the DA service"
-    ),
-    ("6.3", "total"): Words("repeat victim", "repeat victims"),
-    ("6.4", "referrals"): Words("referral to the IDVA service", "referrals to the IDVA service"),
-    ("6.4", "worked_with_after_assessment_pct"): Words(
-        "of IDVA referrals worked with following assessment"
-    ),
-    ("6.4", "engaged_pct"): Words("of IDVA referrals engaged with the service"),
-}
+def words_for(row: Mapping[str, object]) -> Words:
+    """The series' nouns from dim_measure (seed measure_wording); none when it has none."""
+    return Words(_text(row.get("noun_one")) or "", _text(row.get("noun_many")) or "")
 
 
-def words_for(measure_id: str, series: str, unit: str) -> Words:
-    if (measure_id, series) in SERIES_WORDS:
-        return SERIES_WORDS[(measure_id, series)]
-    return Words("") if unit == "percent" else Words("", "")
-
-
-def series_rank(measure_id: str, series: str) -> tuple:
-    """Sort key: measure number, then catalogue order of the series, then name."""
+def series_rank(row: Mapping[str, object]) -> tuple:
+    """Sort key: measure number, then catalogue order of the series (dim_measure's
+    sort_order, seed measure_wording), then name."""
+    measure_id, series = str(row["measure_id"]), str(row["series"])
     number = tuple(int(p) if p.isdigit() else 0 for p in measure_id.split("."))
-    known = list(SERIES_WORDS)
-    position = known.index((measure_id, series)) if (measure_id, series) in known else len(known)
-    return (number, position, series)
+    order = as_number(row.get("sort_order"))  # type: ignore[arg-type]
+    return (number, order if order is not None else math.inf, series)
 
 
 # --------------------------------------------------------------------------------------
@@ -287,12 +247,12 @@ def commentary(
     gaps: int = 0,
 ) -> str:
     """The series' commentary: what happened, the year to date, the target, caveats."""
-    measure, series, unit = str(row["measure_id"]), str(row["series"]), str(row["unit"])
-    words = words_for(measure, series, unit)
+    unit = str(row["unit"])
+    words = words_for(row)
     status = str(row.get("data_status") or "missing")
     method = str(row.get("ytd_method") or "sum")
     has_value = as_number(fig["value"]) is not None or is_suppressed(fig["value"])
-    if not has_value or status in ("missing", "declared_not_available", "not_yet_due"):
+    if not has_value or status in statuses.without_figure():
         last_year = fmt.figure(fig["last_year_value"], unit)
         return gap_sentence(
             status,

@@ -86,6 +86,7 @@ def report_areas(source: Source, area: str | None = None) -> list[tuple[str, str
 SERIES_SQL = """
 select m.theme, m.measure_id, m.series, m.title, m.unit, m.direction, m.target_rule,
        m.owner, m.source as catalogue_source, m.ytd_method, m.is_derived,
+       m.sort_order, m.noun_one, m.noun_many,
        f.value, f.numerator, f.denominator, f.last_year_value, f.change, f.pct_change,
        f.ytd_value, f.ytd_last_year_value, f.ytd_change, f.ytd_pct_change,
        f.data_status, f.status_note, f.due_date, f.received_date, f.is_approximation,

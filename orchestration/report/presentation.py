@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from catalogue import statuses
 from orchestration.report import formatting as fmt
 from orchestration.report.commentary import commentary, series_rank
 from orchestration.report.data import ReportData
@@ -191,13 +192,7 @@ def _cell(value: Figure, kind: str) -> Cell:
 
 def _value_cell(value: Figure, data_status: str, unit: str) -> Cell:
     if fmt.as_number(value) is None and not is_suppressed(value):
-        text = {
-            "declared_not_available": "Not available",
-            "missing": "Missing",
-            "not_yet_due": "Not yet due",
-            "partial": "Partial",
-        }.get(data_status, fmt.NONE)
-        return Cell(text, None, "text")
+        return Cell(statuses.short_label(data_status, fmt.NONE), None, "text")
     return _cell(value, "percent" if unit == "percent" else "count")
 
 
@@ -226,7 +221,7 @@ def _unusable_quarters(trend: pd.DataFrame, row: Mapping[str, Any], fiscal_year:
         & (trend["fiscal_year"] == fiscal_year)
         & (trend["quarter"] <= q)
     ]
-    return int((~mine["data_status"].isin(["reported", "late"])).sum())
+    return int((~mine["data_status"].isin(statuses.usable())).sum())
 
 
 def series_view(data: ReportData, raw: Mapping[str, Any]) -> SeriesView:
@@ -253,8 +248,8 @@ def series_view(data: ReportData, raw: Mapping[str, Any]) -> SeriesView:
 
 
 def series_views(data: ReportData) -> list[SeriesView]:
-    views = [series_view(data, r) for r in data.series.to_dict("records")]
-    return sorted(views, key=lambda v: series_rank(v.measure_id, v.series))
+    rows = sorted(data.series.to_dict("records"), key=series_rank)
+    return [series_view(data, r) for r in rows]
 
 
 def theme_views(data: ReportData) -> list[ThemeView]:
@@ -289,14 +284,6 @@ class MissingView:
     note: str
 
 
-STATUS_WORDS = {
-    "missing": "Missing",
-    "declared_not_available": "Not available (declared)",
-    "late": "Late",
-    "partial": "Partial",
-}
-
-
 def missing_views(data: ReportData) -> list[MissingView]:
     views = []
     for raw in data.missing.to_dict("records"):
@@ -311,7 +298,7 @@ def missing_views(data: ReportData) -> list[MissingView]:
                 quarter=f"Q{row['quarter']}",
                 owner=str(row.get("owner") or ""),
                 source=str(row.get("source") or ""),
-                status=STATUS_WORDS.get(str(row["status"]), str(row["status"])),
+                status=statuses.label(str(row["status"])),
                 status_key=str(row["status"]),
                 due=fmt.long_date(row.get("due_date")),
                 received=fmt.long_date(row.get("received_date")),

@@ -1,5 +1,6 @@
--- The measure catalogue with how each series is computed and its return calendar
--- entry (a derived series takes the latest due date of its component feeds).
+-- The measure catalogue with how each series is computed, how the report words and
+-- orders it, and its return calendar entry (a derived series takes the latest due
+-- date of its component feeds).
 with
 
 measures as (
@@ -14,20 +15,30 @@ computation as (
 
 ),
 
+wording as (
+
+    select * from {{ ref('measure_wording') }}
+
+),
+
 return_calendar as (
 
     select * from {{ ref('return_calendar') }}
 
 ),
 
--- the series police.uk street-level data can give (ASB incidents, and the crime
--- series the offence_group_measures seed maps police.uk crime types to): the only
--- series reported for an area other than the home area
+-- the series police.uk street-level data can give (the police record counts of the
+-- record_count_sources seed, and the crime series the offence_group_measures seed
+-- maps police.uk crime types to): the only series reported for an area other than
+-- the home area
 policeuk_series as (
 
     select
-        '1.3' as measure_id,
-        'total' as series
+        measure_id,
+        series
+
+    from {{ ref('record_count_sources') }}
+    where police_record_kind is not null
 
     union
 
@@ -84,7 +95,10 @@ catalogue as (
         computation.description as method_description,
         due_days.due_days,
         computation.method = 'derived_sum' as is_derived,
-        policeuk_series.measure_id is not null as has_policeuk_source
+        policeuk_series.measure_id is not null as has_policeuk_source,
+        wording.sort_order,
+        wording.noun_one,
+        wording.noun_many
 
     from measures
     inner join computation
@@ -95,6 +109,10 @@ catalogue as (
         on
             measures.measure_id = due_days.measure_id
             and measures.series = due_days.series
+    left join wording
+        on
+            measures.measure_id = wording.measure_id
+            and measures.series = wording.series
     left join policeuk_series
         on
             measures.measure_id = policeuk_series.measure_id

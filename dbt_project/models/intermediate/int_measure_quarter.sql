@@ -4,12 +4,8 @@
 -- status against the return calendar on the as-of date.  Record counts carry their
 -- area; every other way of computing (repeat callers and victims, rates, treatment
 -- completions, partner returns) uses the home area's feeds and is the home area's.
---   reported                the figure is complete and arrived by its due date
---   late                    complete, but first received after its due date
---   declared_not_available  no figure; the agency's return says it is not available
---   partial                 some of the months the figure needs are missing
---   missing                 nothing received, and the due date has passed
---   not_yet_due             nothing (complete) received, but it is not due yet
+-- The statuses and what they mean are the data_status seed; the order of the tests
+-- in `statused` below is what decides which one applies.
 with
 
 spine as (
@@ -21,6 +17,12 @@ spine as (
 catalogue as (
 
     select * from {{ ref('int_measure_catalogue') }}
+
+),
+
+data_status as (
+
+    select * from {{ ref('data_status') }}
 
 ),
 
@@ -50,20 +52,7 @@ computed_by_way as (
     union all by name
     select * from {{ ref('int_measure_quarter__treatment_completions') }}
     union all by name
-    select
-        measure_id,
-        series,
-        fiscal_year,
-        quarter,
-        value,
-        numerator,
-        denominator,
-        months_expected,
-        months_received,
-        received_at,
-        source,
-        is_approximation
-
+    select * exclude (return_status, return_note, agency, is_value_source)
     from partner_returns
     where is_value_source
 
@@ -189,6 +178,17 @@ statused as (
 
 ),
 
+vocabulary as (
+
+    select
+        statused.*,
+        data_status.is_usable
+
+    from statused
+    inner join data_status on statused.data_status = data_status.code
+
+),
+
 final as (
 
     select
@@ -223,7 +223,7 @@ final as (
         source,
         is_approximation,
         data_status,
-        data_status in ('reported', 'late') as is_usable,
+        is_usable,
         case data_status
             when 'declared_not_available' then declaration_note
             when 'late'
@@ -241,7 +241,7 @@ final as (
             else return_note
         end as status_note
 
-    from statused
+    from vocabulary
 
 )
 

@@ -1,10 +1,10 @@
--- Counts of records per quarter: ASB incidents (1.3), MAASBT service requests
--- (1.4), crimes by offence group (2.1, 2.2, 2.3, 4.1; the offence_group_measures
--- seed maps offence groups, and police.uk's coarser crime types where they may
--- stand in, to measures) and IDVA referrals (6.4).  A quarter gets a row when
--- at least one of its months was delivered by a source that can give the series;
+-- Counts of records per quarter, as the seeds say: record_count_sources maps the
+-- police ASB records and the home area's record feeds (int_feed_records) to count
+-- measures; offence_group_measures maps offence groups, and police.uk's coarser
+-- crime types where they may stand in, to measures.  A quarter gets a row when at
+-- least one of its months was delivered by a source that can give the series;
 -- months_received says how many.  Per area: police counts for every area of the
--- police data (int_police_month_sources), MAASBT and IDVA for the home area.
+-- police data (int_police_month_sources), feed counts for the home area.
 with
 
 month_sources as (
@@ -45,25 +45,23 @@ crimes as (
 
 ),
 
-service_requests as (
+feed_records as (
 
-    select
-        *,
-        {{ fiscal_year_of('received_on') }} as fiscal_year,
-        {{ fiscal_quarter_of('received_on') }} as quarter
-
-    from {{ ref('stg_maasbt__service_requests') }}
+    select * from {{ ref('int_feed_records') }}
 
 ),
 
-idva_referrals as (
+police_counted as (
 
-    select
-        *,
-        {{ fiscal_year_of('referred_on') }} as fiscal_year,
-        {{ fiscal_quarter_of('referred_on') }} as quarter
+    select * from {{ ref('record_count_sources') }}
+    where police_record_kind is not null
 
-    from {{ ref('stg_idva__referrals') }}
+),
+
+feed_counted as (
+
+    select * from {{ ref('record_count_sources') }}
+    where feed_name is not null
 
 ),
 
@@ -85,18 +83,19 @@ series_months as (
 
     -- police.uk ASB rows are the same incidents at month precision: no approximation
     select
-        area_code,
-        '1.3' as measure_id,
-        'total' as series,
-        fiscal_year,
-        quarter,
-        month_start,
-        source_feed,
+        month_sources.area_code,
+        police_counted.measure_id,
+        police_counted.series,
+        month_sources.fiscal_year,
+        month_sources.quarter,
+        month_sources.month_start,
+        month_sources.source_feed,
         false as is_approximation,
-        first_delivered_at
+        month_sources.first_delivered_at
 
     from month_sources
-    where record_kind = 'asb'
+    inner join police_counted
+        on month_sources.record_kind = police_counted.police_record_kind
 
     union all
 
@@ -120,14 +119,8 @@ series_months as (
 
     select
         home_area.area_code,
-        case feed_months.feed_name
-            when 'maasbt_service_requests' then '1.4'
-            else '6.4'
-        end as measure_id,
-        case feed_months.feed_name
-            when 'maasbt_service_requests' then 'total'
-            else 'referrals'
-        end as series,
+        feed_counted.measure_id,
+        feed_counted.series,
         feed_months.fiscal_year,
         feed_months.quarter,
         feed_months.month_start,
@@ -136,8 +129,8 @@ series_months as (
         feed_months.first_delivered_at
 
     from feed_months
+    inner join feed_counted on feed_months.feed_name = feed_counted.feed_name
     cross join home_area
-    where feed_months.feed_name in ('maasbt_service_requests', 'idva_referrals')
 
 ),
 
@@ -163,16 +156,23 @@ quarter_coverage as (
 
 record_counts as (
 
+    -- the police record kind counted here is ASB (the seed's accepted values)
     select
-        area_code,
-        '1.3' as measure_id,
-        'total' as series,
-        fiscal_year,
-        quarter,
-        sum(record_count) as record_count
+        asb_incidents.area_code,
+        police_counted.measure_id,
+        police_counted.series,
+        asb_incidents.fiscal_year,
+        asb_incidents.quarter,
+        sum(asb_incidents.record_count) as record_count
 
     from asb_incidents
-    group by area_code, fiscal_year, quarter
+    inner join police_counted on police_counted.police_record_kind = 'asb'
+    group by
+        asb_incidents.area_code,
+        police_counted.measure_id,
+        police_counted.series,
+        asb_incidents.fiscal_year,
+        asb_incidents.quarter
 
     union all
 
@@ -200,29 +200,15 @@ record_counts as (
 
     select
         home_area.area_code,
-        '1.4' as measure_id,
-        'total' as series,
-        service_requests.fiscal_year,
-        service_requests.quarter,
-        count(*) as record_count
+        feed_counted.measure_id,
+        feed_counted.series,
+        feed_records.fiscal_year,
+        feed_records.quarter,
+        feed_records.record_count
 
-    from service_requests
+    from feed_records
+    inner join feed_counted on feed_records.feed_name = feed_counted.feed_name
     cross join home_area
-    group by home_area.area_code, service_requests.fiscal_year, service_requests.quarter
-
-    union all
-
-    select
-        home_area.area_code,
-        '6.4' as measure_id,
-        'referrals' as series,
-        idva_referrals.fiscal_year,
-        idva_referrals.quarter,
-        count(*) as record_count
-
-    from idva_referrals
-    cross join home_area
-    group by home_area.area_code, idva_referrals.fiscal_year, idva_referrals.quarter
 
 ),
 

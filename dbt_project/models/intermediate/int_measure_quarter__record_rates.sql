@@ -12,34 +12,19 @@ feed_months as (
 
 survey_responses as (
 
-    select
-        *,
-        {{ fiscal_year_of('responded_on') }} as fiscal_year,
-        {{ fiscal_quarter_of('responded_on') }} as quarter
-
-    from {{ ref('stg_asb_survey__responses') }}
+    select * from {{ ref('stg_asb_survey__responses') }}
 
 ),
 
 marac_cases as (
 
-    select
-        *,
-        {{ fiscal_year_of('heard_on') }} as fiscal_year,
-        {{ fiscal_quarter_of('heard_on') }} as quarter
-
-    from {{ ref('stg_marac__cases') }}
+    select * from {{ ref('stg_marac__cases') }}
 
 ),
 
 idva_referrals as (
 
-    select
-        *,
-        {{ fiscal_year_of('referred_on') }} as fiscal_year,
-        {{ fiscal_quarter_of('referred_on') }} as quarter
-
-    from {{ ref('stg_idva__referrals') }}
+    select * from {{ ref('stg_idva__referrals') }}
 
 ),
 

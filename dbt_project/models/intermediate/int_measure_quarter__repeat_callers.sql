@@ -15,12 +15,7 @@ feed_months as (
 
 service_requests as (
 
-    select
-        *,
-        {{ fiscal_year_of('received_on') }} as fiscal_year,
-        {{ fiscal_quarter_of('received_on') }} as quarter
-
-    from {{ ref('stg_maasbt__service_requests') }}
+    select * from {{ ref('stg_maasbt__service_requests') }}
 
 ),
 

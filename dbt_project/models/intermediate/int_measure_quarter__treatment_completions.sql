@@ -15,8 +15,8 @@ final as (
     select
         '3.3' as measure_id,
         series,
-        {{ fiscal_year_of('period_end') }} as fiscal_year,
-        {{ fiscal_quarter_of('period_end') }} as quarter,
+        fiscal_year,
+        quarter,
         {{ safe_pct('successful_completions', 'in_treatment') }} as value,
         cast(successful_completions as double) as numerator,
         cast(in_treatment as double) as denominator,

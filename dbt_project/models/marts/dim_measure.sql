@@ -42,7 +42,10 @@ final as (
         catalogue.method_description,
         catalogue.ytd_method,
         catalogue.due_days,
-        catalogue.is_derived
+        catalogue.is_derived,
+        catalogue.sort_order,
+        catalogue.noun_one,
+        catalogue.noun_many
 
     from catalogue
     inner join measures

@@ -4,12 +4,19 @@
 -- (var('returns_monitored_from')).  A derived series (1.1 combined) is never
 -- listed: its components are, and they name the agency to chase.  Per area: an
 -- area other than the home area (CSP_AREA=all) has only its police.uk series in the
--- spine, so only those can be listed for it.
+-- spine, so only those can be listed for it.  Which statuses are return gaps is
+-- the data_status seed's is_return_gap.
 with
 
 measure_quarters as (
 
     select * from {{ ref('int_measure_quarter') }}
+
+),
+
+data_status as (
+
+    select * from {{ ref('data_status') }}
 
 ),
 
@@ -37,8 +44,9 @@ final as (
         measure_quarters.status_note as note
 
     from measure_quarters
+    inner join data_status on measure_quarters.data_status = data_status.code
     where
-        measure_quarters.data_status in ('missing', 'declared_not_available', 'late', 'partial')
+        data_status.is_return_gap
         and measure_quarters.due_date < {{ as_of_date() }}
         and not measure_quarters.is_derived
         and measure_quarters.fiscal_year >= '{{ var("returns_monitored_from") }}'

@@ -19,6 +19,7 @@ renamed as (
         source.response_id,
         source.survey_date as responded_on,
         cast(date_trunc('month', source.survey_date) as date) as response_month,
+        {{ fiscal_period_of('source.survey_date') }},
         source.case_ref_hash as case_hash,
         source.satisfied as is_satisfied,
         source._load_id as load_id,

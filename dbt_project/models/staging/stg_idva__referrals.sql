@@ -19,6 +19,7 @@ renamed as (
         source.referral_id,
         source.referral_date as referred_on,
         cast(date_trunc('month', source.referral_date) as date) as referral_month,
+        {{ fiscal_period_of('source.referral_date') }},
         source.client_ref_hash as client_hash,
         source.risk_level,
         source.assessment_outcome,

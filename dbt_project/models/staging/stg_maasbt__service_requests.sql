@@ -19,6 +19,7 @@ renamed as (
         source.request_id,
         source.received_date as received_on,
         cast(date_trunc('month', source.received_date) as date) as received_month,
+        {{ fiscal_period_of('source.received_date') }},
         source.request_type,
         source.caller_ref_hash as caller_hash,
         source.ward_name,

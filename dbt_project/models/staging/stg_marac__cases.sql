@@ -19,6 +19,7 @@ renamed as (
         source.case_ref_hash as case_hash,
         source.marac_date as heard_on,
         cast(date_trunc('month', source.marac_date) as date) as heard_month,
+        {{ fiscal_period_of('source.marac_date') }},
         source.victim_ref_hash as victim_hash,
         source.repeat_case as is_repeat_case,
         source.engaged_with_service,

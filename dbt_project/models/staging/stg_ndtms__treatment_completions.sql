@@ -21,6 +21,7 @@ renamed as (
 
     select
         source.period_end,
+        {{ fiscal_period_of('source.period_end') }},
         source.drug_group,
         source.cohort,
         source.drug_group
