@@ -60,6 +60,9 @@ class WarehouseCorrupt(RuntimeError):
 class DiskFull(OSError):
     """A write failed for lack of space; the message names the path."""
 
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
+
 
 def memory_limit() -> str:
     return os.environ.get("CSP_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -193,7 +194,8 @@ def run_safety_failures(result, warehouse: Path) -> list[str]:
         while error is not None:
             text = error.message.strip()
             if any(marker in text for marker in SAFETY_MESSAGES):
-                messages.append(f"{event.step_key}: {text.split(': ', 1)[-1]}")
+                text = re.sub(r"^[\w.]+: (\[Errno \d+\] )?", "", text)
+                messages.append(f"{event.step_key}: {text}")
                 break
             if is_no_space(Exception(text)):
                 messages.append(f"{event.step_key}: {no_space_message(warehouse, text)}")
