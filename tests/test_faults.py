@@ -389,3 +389,21 @@ def test_disk_full_message_names_the_path(tmp_path):
     with pytest.raises(DiskFull, match=f"disk full writing {target}"), disk_full(target):
         raise OSError(errno.ENOSPC, "No space left on device")
     assert target.read_text() == "old"
+
+
+def test_snapshot_is_a_consistent_copy_taken_under_the_writer_lock(tmp_path):
+    from orchestration.snapshot import take_snapshot
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema raw; create table raw.load_log as select 1 as load_id")
+    con.close()
+    snapshot = take_snapshot(warehouse)
+    assert snapshot.name == "warehouse.snapshot.duckdb"
+    con = duckdb.connect(str(snapshot), read_only=True)
+    assert con.execute("select load_id from raw.load_log").fetchall() == [(1,)]
+    writer = open_warehouse(warehouse)  # a reader of the snapshot never blocks the writer
+    writer.execute("insert into raw.load_log values (2)")
+    writer.close()
+    con.close()
+    assert not writer_lock.held(warehouse)
