@@ -44,7 +44,7 @@ class WarehouseSettings(dg.ConfigurableResource):
         return Settings.from_env(overrides)
 
     def _writes(self, context: dg.InitResourceContext) -> bool:
-        run = context.dagster_run
+        run = context.run
         return run is not None and is_writer_run(run.tags)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -57,8 +57,8 @@ class WarehouseSettings(dg.ConfigurableResource):
         warehouse = self.settings().warehouse
         writer_lock.acquire(
             warehouse,
-            f"Dagster run of {context.dagster_run.job_name}",
-            run=context.dagster_run.run_id,
+            f"Dagster run of {context.run.job_name}",
+            run=context.run.run_id,
         )
         try:
             if context.instance is not None:

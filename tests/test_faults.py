@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -31,11 +32,16 @@ from ingest.config import Settings
 from ingest.loader import build_state_path, nothing_to_do
 from ingest.warehouse_file import WarehouseBusy, open_warehouse
 from orchestration import recovery, writer_lock
+from tests.test_dbt_marts import AREA, sample_build
+from tests.test_dbt_marts import AS_OF as SAMPLE_AS_OF
 
 pytestmark = pytest.mark.faults
 
 ROOT = Path(__file__).resolve().parents[1]
-AS_OF = "2017-05-31"
+AS_OF = SAMPLE_AS_OF.isoformat()
+# a clean `make run` of the sample takes about 55 s on a quiet 2-core machine; a rerun
+# after a kill may also wait for a killed run's dbt child to finish its build
+RUN_BOUND_SECONDS = 420
 
 
 # -- helpers -------------------------------------------------------------------------
@@ -49,9 +55,11 @@ def _env(base: Path, **extra: str) -> dict[str, str]:
         "DAGSTER_HOME": str(home),
         "CSP_WAREHOUSE": str(base / "data" / "warehouse.duckdb"),
         "CSP_AS_OF": AS_OF,
-        "CSP_PSEUDONYM_KEY": "fault-suite-key",
+        "CSP_AREA": AREA[0],
         "CSP_LOCK_WAIT_SECONDS": "300",
+        "CSP_SETTLE_SECONDS": "0",
     }
+    env.pop("CSP_PSEUDONYM_KEY", None)  # the sample's demo key, as the reference build
     env.update(extra)
     return env
 
@@ -126,23 +134,20 @@ def marts_digest(warehouse: Path) -> dict[str, str]:
         con.close()
 
 
-@pytest.fixture(scope="module")
-def sample_landing(tmp_path_factory) -> Path:
-    from ingest.sample_data import generate
-
-    landing = tmp_path_factory.mktemp("fault_landing") / "landing"
-    generate(landing)
-    return landing
+@dataclass(frozen=True)
+class CleanBuild:
+    landing: Path
+    warehouse: Path
+    marts: dict[str, str]
 
 
 @pytest.fixture(scope="module")
-def clean_run(sample_landing, tmp_path_factory) -> tuple[dict[str, str], float]:
-    """The clean run's marts and how long it took."""
-    base = tmp_path_factory.mktemp("fault_clean")
-    run = Run(_env(base, CSP_LANDING=str(sample_landing)))
-    code, seconds = run.finish(timeout=600)
-    assert code == 0, run.output
-    return marts_digest(base / "data" / "warehouse.duckdb"), seconds
+def clean_build(tmp_path_factory) -> CleanBuild:
+    """The sample built cleanly (ingest + dbt build), shared with tests/test_dbt_marts.py
+    so the session generates and builds it once: the reference marts."""
+    build = sample_build(tmp_path_factory)
+    landing = build.warehouse.parent / "landing"
+    return CleanBuild(landing, build.warehouse, marts_digest(build.warehouse))
 
 
 # -- kill -9 at every stage ------------------------------------------------------------
@@ -151,7 +156,8 @@ def _at_ingest(run: Run) -> bool:
 
 
 def _at_checks(warehouse: Path):
-    return lambda run: any((warehouse.parent / "gx_data_docs").rglob("*.json"))
+    """The GX context is created by the first check (gx/ beside the warehouse)."""
+    return lambda run: (warehouse.parent / "gx").exists()
 
 
 def _at_dbt(run: Run) -> bool:
@@ -162,14 +168,13 @@ def _at_publish(warehouse: Path):
     return lambda run: any(warehouse.parent.glob("serving.duckdb.tmp-*"))
 
 
-def test_kill_at_every_stage_then_rerun_builds_the_clean_marts(sample_landing, clean_run, tmp_path):
+def test_kill_at_every_stage_then_rerun_builds_the_clean_marts(clean_build, tmp_path):
     """kill -9 during the ingest, the GX checks, dbt and the publication, one after the
     other on the same warehouse and DAGSTER_HOME; each next run must recover the dead
     one (no hang on its pool slot) and reach the next stage; the last one completes with
-    the clean run's marts within the clean run's time plus a bounded wait (a killed dbt
-    child finishes its build before the warehouse is free)."""
-    clean_marts, clean_seconds = clean_run
-    env = _env(tmp_path, CSP_LANDING=str(sample_landing))
+    the clean build's marts.  Every run is bounded by RUN_BOUND_SECONDS (a clean run
+    plus the wait for a killed run's dbt child, which finishes its build first)."""
+    env = _env(tmp_path, CSP_LANDING=str(clean_build.landing))
     warehouse = Path(env["CSP_WAREHOUSE"])
     stages = [
         ("ingest", _at_ingest),
@@ -179,70 +184,81 @@ def test_kill_at_every_stage_then_rerun_builds_the_clean_marts(sample_landing, c
     ]
     for stage, reached in stages:
         run = Run(env)
-        run.wait_for(reached, timeout=clean_seconds * 2 + 120)
+        run.wait_for(reached, timeout=RUN_BOUND_SECONDS)
         if stage == "dbt":
             time.sleep(3)  # into the build: tables are being written
         run.kill()
         assert run.process.returncode == -signal.SIGKILL, stage
 
     final = Run(env)
-    code, seconds = final.finish(timeout=clean_seconds * 2 + 120)
+    code, _ = final.finish(timeout=RUN_BOUND_SECONDS)
     assert code == 0, final.output
     assert "had stopped without finishing" in final.output  # the publish run was recovered
-    assert marts_digest(warehouse) == clean_marts
+    assert marts_digest(warehouse) == clean_build.marts
     assert (warehouse.parent / "serving.duckdb").exists()
     assert not list(warehouse.parent.glob("*.tmp-*"))
     instance_runs = dg.DagsterInstance.from_config(env["DAGSTER_HOME"]).get_runs()
-    statuses = [r.status for r in instance_runs]
+    statuses = [r.status for r in instance_runs if r.job_name == "csp_nightly"]
     assert statuses.count(dg.DagsterRunStatus.FAILURE) == 4
     assert statuses.count(dg.DagsterRunStatus.SUCCESS) == 1
 
 
 # -- disk full ---------------------------------------------------------------------------
-def test_disk_full_during_publish_then_next_run_republishes(sample_landing, tmp_path):
+def test_disk_full_during_publish_then_next_run_republishes(clean_build, tmp_path, monkeypatch):
     """Disk full is simulated: this suite cannot mount a small filesystem everywhere it
     runs, so ENOSPC is injected at the publication's write call (the Parquet export of
-    the serving copy) in the run's own process.  The run must fail naming the path,
-    keep the last serving copy, record no build fingerprint (so the nightly does not
-    skip); the next run, with space back, must succeed and republish."""
-    env = _env(tmp_path, CSP_LANDING=str(sample_landing))
-    warehouse = Path(env["CSP_WAREHOUSE"])
-    inject = (
-        "import errno, sys, orchestration.publish as p\n"
-        "def full(*a, **k):\n"
-        "    raise OSError(errno.ENOSPC, 'No space left on device', str(a[2]))\n"
-        "p._write_parquet = full\n"
-        "from orchestration.run import main\n"
-        "sys.exit(main([]))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", inject], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
-    assert "ERROR: serving: disk full writing" in output
-    assert str(warehouse.parent / "parquet") in output
-    settings = Settings(
-        landing=sample_landing,
-        warehouse=warehouse,
-        as_of=date.fromisoformat(AS_OF),
-        pseudonym_key="fault-suite-key",
-    )
-    assert not build_state_path(settings).exists()
-    assert not (warehouse.parent / "serving.duckdb").exists()
-    assert not list(warehouse.parent.rglob("*.tmp-*"))
+    the serving copy), in-process, on a published copy of the clean build.  The
+    nightly for a new as-of date must fail naming the path, keep the last serving copy
+    and the old build fingerprint (so the next nightly does not skip); the next run,
+    with space back, must republish and record the new build."""
+    from orchestration import publish
+    from orchestration.resources import WarehouseSettings
+    from orchestration.run import run_safety_failures
+
+    data = tmp_path / "data"
+    data.mkdir()
+    warehouse = data / "warehouse.duckdb"
+    shutil.copy2(clean_build.warehouse, warehouse)
+    published = Settings(clean_build.landing, warehouse, SAMPLE_AS_OF, AREA[0])
+    publish.publish_marts(warehouse, as_of=SAMPLE_AS_OF, area=AREA[0])
+    publish.record_published_build(published)
+    new_as_of = "2017-06-30"
+    settings = Settings(clean_build.landing, warehouse, date.fromisoformat(new_as_of), AREA[0])
+    before = (data / "serving.duckdb").read_bytes()
+    state_before = build_state_path(settings).read_text()
+    monkeypatch.delenv("CSP_PSEUDONYM_KEY", raising=False)
+    resources = {
+        "warehouse": WarehouseSettings(
+            landing=str(clean_build.landing),
+            warehouse=str(warehouse),
+            as_of=new_as_of,
+            area=AREA[0],
+        )
+    }
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(args[2]))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(publish, "_write_parquet", full)
+        failed = dg.materialize([publish.serving], resources=resources, raise_on_error=False)
+    assert not failed.success
+    [message] = run_safety_failures(failed, warehouse)
+    assert message.startswith(f"serving: disk full writing {data / 'parquet'} (")
+    assert "MB free" in message
+    assert (data / "serving.duckdb").read_bytes() == before  # the last copy stands
+    assert build_state_path(settings).read_text() == state_before
+    assert not list(data.rglob("*.tmp-*"))
     assert nothing_to_do(settings) is None  # the nightly will run again
 
-    again = subprocess.run(
-        [sys.executable, "-m", "orchestration.run"], cwd=ROOT, env=env, capture_output=True
-    )
-    assert again.returncode == 0, again.stdout.decode() + again.stderr.decode()
-    con = duckdb.connect(str(warehouse.parent / "serving.duckdb"), read_only=True)
+    again = dg.materialize([publish.serving], resources=resources)
+    assert again.success
+    con = duckdb.connect(str(data / "serving.duckdb"), read_only=True)
     try:
-        assert con.execute("select count(*) from meta.publication").fetchone()[0] == 1
+        assert con.execute("select as_of from meta.publication").fetchone()[0] == date(2017, 6, 30)
     finally:
         con.close()
-    assert json.loads(build_state_path(settings).read_text())["as_of"] == AS_OF
+    assert json.loads(build_state_path(settings).read_text())["as_of"] == new_as_of
     assert nothing_to_do(settings) is not None
 
 
@@ -407,3 +423,83 @@ def test_snapshot_is_a_consistent_copy_taken_under_the_writer_lock(tmp_path):
     writer.close()
     con.close()
     assert not writer_lock.held(warehouse)
+
+
+def test_housekeeping_sensor_recovers_and_history_is_pruned(tmp_path):
+    """Under the daemon the housekeeping sensor recovers a dead run within a minute;
+    finished runs past the retention go with their storage; dbt keeps 5 target folders."""
+    from orchestration.sensors import housekeeping_sensor
+
+    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run = instance.create_run_for_job(
+        dg.JobDefinition(graph_def=dg.GraphDefinition(name="job_dead")),
+        tags={
+            recovery.HOST_TAG: writer_lock.this_process()["host"],
+            recovery.PID_TAG: str(dead.pid),
+        },
+        status=dg.DagsterRunStatus.STARTED,
+    )
+    (tmp_path / "storage" / run.run_id / "compute_logs").mkdir(parents=True)
+    with dg.build_sensor_context(instance=instance) as context:
+        tick = housekeeping_sensor(context)
+    assert isinstance(tick, dg.SkipReason)
+    assert tick.skip_message.startswith("1 dead run(s) recovered")
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+
+    assert recovery.prune_run_history(instance, days=-1) == 1
+    assert instance.get_run_by_id(run.run_id) is None
+    assert not (tmp_path / "storage" / run.run_id).exists()
+
+    target = tmp_path / "target"
+    for i in range(8):
+        folder = target / f"csp_dbt_assets-run{i}"
+        folder.mkdir(parents=True)
+        old = time.time() - 7200 + i
+        os.utime(folder, (old, old))
+    assert recovery.prune_dbt_targets(target) == 3
+    assert sorted(p.name for p in target.iterdir())[0] == "csp_dbt_assets-run3"
+
+
+def test_a_dagster_launched_writer_run_takes_the_same_lock(tmp_path, monkeypatch):
+    """A run of the nightly job however launched (daemon, UI, another DAGSTER_HOME) takes
+    the warehouse's writer lock in its `warehouse` resource before any step: while
+    another process holds it, the run waits and then fails naming the holder."""
+    from orchestration.definitions import defs
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    (tmp_path / "landing").mkdir()
+    monkeypatch.setenv("CSP_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("CSP_LANDING", str(tmp_path / "landing"))
+    monkeypatch.setenv("CSP_LOCK_WAIT_SECONDS", "1")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from orchestration.writer_lock import acquire;"
+            f" acquire({str(warehouse)!r}, 'make run'); print('held', flush=True);"
+            " time.sleep(600)",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = defs.resolve_job_def("csp_nightly").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not result.success
+    assert not result.get_asset_materialization_events()  # no step wrote anything
+    failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    text = str(failure.event_specific_data.error)
+    assert "is being written by make run (pid" in text
+    assert not warehouse.exists()
