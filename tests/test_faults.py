@@ -5,7 +5,9 @@ The kill tests launch ``python -m orchestration.run`` as a subprocess on a tempo
 landing folder (the sample data, generated once), warehouse and ``DAGSTER_HOME``, kill
 it with SIGKILL when a log line or a file shows the stage, and run again: every rerun
 must get past the dead run (no hang) and the last one must build the same marts as a
-clean run, within a time bound.  See docs/operations.md.
+clean run, within a time bound.  The writer lock, crash recovery and housekeeping have
+their own faster tests in tests/test_run.py (also marked ``faults``).  See
+docs/operations.md.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import pytest
 from ingest.config import Settings
 from ingest.loader import build_state_path, nothing_to_do
 from ingest.warehouse_file import WarehouseBusy, open_warehouse
-from orchestration import recovery, writer_lock
+from orchestration import writer_lock
 from tests.test_dbt_marts import AREA, sample_build
 from tests.test_dbt_marts import AS_OF as SAMPLE_AS_OF
 
@@ -295,29 +297,6 @@ def test_second_writer_waits_then_names_the_holder_and_stops(tmp_path):
         assert writer_lock.held(warehouse)
 
 
-def test_a_dead_holder_releases_the_lock(tmp_path):
-    warehouse = tmp_path / "warehouse.duckdb"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from orchestration.writer_lock import acquire;"
-            f" acquire({str(warehouse)!r}, 'doomed'); print('held', flush=True); time.sleep(600)",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout.readline().strip() == "held"
-    with pytest.raises(writer_lock.WriterLockTimeout, match="doomed"):
-        writer_lock.acquire(warehouse, "me", wait=0.5)
-    holder.kill()
-    holder.wait()
-    with writer_lock.writer_lock(warehouse, "me", wait=5):
-        assert writer_lock.held(warehouse)
-
-
 def test_a_held_duckdb_lock_is_waited_for_then_named(tmp_path):
     """A read-only connection someone keeps open (another process) blocks writers: the
     writer waits, bounded, and says who holds the file instead of a lock traceback."""
@@ -344,42 +323,6 @@ def test_a_held_duckdb_lock_is_waited_for_then_named(tmp_path):
 
 
 # -- crash recovery of the Dagster instance -------------------------------------------
-def test_a_dead_run_is_failed_and_its_pool_slot_freed(tmp_path):
-    """The state a kill -9 leaves (run STARTED, pool slot claimed) is repaired; a live
-    run of another process on this host is left alone."""
-    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
-    instance = dg.DagsterInstance.from_config(str(tmp_path))
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        runs = {}
-        for name, pid in (("dead", dead.pid), ("alive", alive.pid)):
-            tags = {
-                recovery.HOST_TAG: writer_lock.this_process()["host"],
-                recovery.PID_TAG: str(pid),
-                recovery.PID_START_TAG: writer_lock.process_start(pid) or "",
-            }
-            run = instance.create_run_for_job(
-                dg.JobDefinition(graph_def=dg.GraphDefinition(name=f"job_{name}")),
-                tags=tags,
-                status=dg.DagsterRunStatus.STARTED,
-            )
-            runs[name] = run.run_id
-        storage = instance.event_log_storage
-        storage.initialize_concurrency_limit_to_default("duckdb_warehouse")  # as Dagster does
-        storage.claim_concurrency_slot("duckdb_warehouse", runs["dead"], "step")
-        assert recovery.slot_holders(instance) == [runs["dead"]]
-
-        assert recovery.recover_dead_runs(instance, report=lambda m: None) == [runs["dead"]]
-        assert instance.get_run_by_id(runs["dead"]).status == dg.DagsterRunStatus.FAILURE
-        assert instance.get_run_by_id(runs["alive"]).status == dg.DagsterRunStatus.STARTED
-        assert recovery.slot_holders(instance) == []
-    finally:
-        alive.kill()
-        alive.wait()
-
-
 def test_a_damaged_warehouse_gives_advice_not_a_traceback(tmp_path, monkeypatch, capsys):
     from orchestration import run
 
@@ -405,101 +348,3 @@ def test_disk_full_message_names_the_path(tmp_path):
     with pytest.raises(DiskFull, match=f"disk full writing {target}"), disk_full(target):
         raise OSError(errno.ENOSPC, "No space left on device")
     assert target.read_text() == "old"
-
-
-def test_snapshot_is_a_consistent_copy_taken_under_the_writer_lock(tmp_path):
-    from orchestration.snapshot import take_snapshot
-
-    warehouse = tmp_path / "warehouse.duckdb"
-    con = duckdb.connect(str(warehouse))
-    con.execute("create schema raw; create table raw.load_log as select 1 as load_id")
-    con.close()
-    snapshot = take_snapshot(warehouse)
-    assert snapshot.name == "warehouse.snapshot.duckdb"
-    con = duckdb.connect(str(snapshot), read_only=True)
-    assert con.execute("select load_id from raw.load_log").fetchall() == [(1,)]
-    writer = open_warehouse(warehouse)  # a reader of the snapshot never blocks the writer
-    writer.execute("insert into raw.load_log values (2)")
-    writer.close()
-    con.close()
-    assert not writer_lock.held(warehouse)
-
-
-def test_housekeeping_sensor_recovers_and_history_is_pruned(tmp_path):
-    """Under the daemon the housekeeping sensor recovers a dead run within a minute;
-    finished runs past the retention go with their storage; dbt keeps 5 target folders."""
-    from orchestration.sensors import housekeeping_sensor
-
-    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
-    instance = dg.DagsterInstance.from_config(str(tmp_path))
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    run = instance.create_run_for_job(
-        dg.JobDefinition(graph_def=dg.GraphDefinition(name="job_dead")),
-        tags={
-            recovery.HOST_TAG: writer_lock.this_process()["host"],
-            recovery.PID_TAG: str(dead.pid),
-        },
-        status=dg.DagsterRunStatus.STARTED,
-    )
-    (tmp_path / "storage" / run.run_id / "compute_logs").mkdir(parents=True)
-    with dg.build_sensor_context(instance=instance) as context:
-        tick = housekeeping_sensor(context)
-    assert isinstance(tick, dg.SkipReason)
-    assert tick.skip_message.startswith("1 dead run(s) recovered")
-    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
-
-    assert recovery.prune_run_history(instance, days=-1) == 1
-    assert instance.get_run_by_id(run.run_id) is None
-    assert not (tmp_path / "storage" / run.run_id).exists()
-
-    target = tmp_path / "target"
-    for i in range(8):
-        folder = target / f"csp_dbt_assets-run{i}"
-        folder.mkdir(parents=True)
-        old = time.time() - 7200 + i
-        os.utime(folder, (old, old))
-    assert recovery.prune_dbt_targets(target) == 3
-    assert sorted(p.name for p in target.iterdir())[0] == "csp_dbt_assets-run3"
-
-
-def test_a_dagster_launched_writer_run_takes_the_same_lock(tmp_path, monkeypatch):
-    """A run of the nightly job however launched (daemon, UI, another DAGSTER_HOME) takes
-    the warehouse's writer lock in its `warehouse` resource before any step: while
-    another process holds it, the run waits and then fails naming the holder."""
-    from orchestration.definitions import defs
-
-    warehouse = tmp_path / "warehouse.duckdb"
-    (tmp_path / "landing").mkdir()
-    monkeypatch.setenv("CSP_WAREHOUSE", str(warehouse))
-    monkeypatch.setenv("CSP_LANDING", str(tmp_path / "landing"))
-    monkeypatch.setenv("CSP_LOCK_WAIT_SECONDS", "1")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import time; from orchestration.writer_lock import acquire;"
-            f" acquire({str(warehouse)!r}, 'make run'); print('held', flush=True);"
-            " time.sleep(600)",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        result = defs.resolve_job_def("csp_nightly").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-        )
-    finally:
-        holder.kill()
-        holder.wait()
-    assert not result.success
-    assert not result.get_asset_materialization_events()  # no step wrote anything
-    failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
-    text = str(failure.event_specific_data.error)
-    assert "is being written by make run (pid" in text
-    assert not warehouse.exists()
