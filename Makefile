@@ -7,13 +7,21 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint venv dev sample manifest clean bench lock
+.PHONY: run test lint venv dev sample manifest clean bench lock snapshot faults
 
 run: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m orchestration.run
 
 test: $(STAMP) manifest lint
 	$(BIN)/pytest
+
+# the fault suite alone (kill -9 at every stage, disk full, concurrent writers)
+faults: $(STAMP) manifest
+	$(BIN)/pytest -m faults
+
+# a consistent copy of the warehouse to query or back up (waits for a running writer)
+snapshot: $(STAMP)
+	$(BIN)/python -m orchestration.snapshot
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -57,4 +65,5 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile --python $(BIN)/python pyproject.toml --extra dev -o requirements.lock
 
 clean:
-	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/serving.duckdb data/parquet dbt_project/target
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.last_build.json \
+		data/serving.duckdb data/parquet dbt_project/target target

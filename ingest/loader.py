@@ -15,7 +15,6 @@ import csv
 import functools
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -111,16 +110,15 @@ def resolve_area(area: str) -> tuple[str, str] | None:
     )
 
 
-# DuckDB's own memory cap for the ingest (it spills to disk beyond it); its default, 80 %
-# of RAM, let a national police.uk batch take 5.5 GiB. CSP_DUCKDB_MEMORY_LIMIT overrides.
-DEFAULT_MEMORY_LIMIT = "2GB"
-
-
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """The warehouse for writing, with the memory cap; waits (bounded) for DuckDB's file
+    lock and explains a damaged file or a full disk (ingest/warehouse_file.py)."""
+    from ingest.warehouse_file import disk_full, open_warehouse
+
     Path(settings.warehouse).parent.mkdir(parents=True, exist_ok=True)
-    limit = os.environ.get("CSP_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
-    con = duckdb.connect(str(settings.warehouse), config={"memory_limit": limit})
-    ensure_schema(con)
+    con = open_warehouse(settings.warehouse)
+    with disk_full(settings.warehouse):
+        ensure_schema(con)
     register_pseudonymiser(con, settings.effective_key)
     return con
 
@@ -923,8 +921,21 @@ __all__ = [
 
 # -- is there anything to do? (the nightly schedule asks before it starts a run) ------
 def build_state_path(settings: Settings) -> Path:
-    """Where the last successful dbt build records what it was built from."""
+    """Where the last build that was published records what it was built from (written
+    atomically by the ``serving`` asset after the publication succeeded)."""
     return Path(settings.warehouse).with_suffix(".last_build.json")
+
+
+def read_build_state(settings: Settings) -> dict | None:
+    """The recorded build fingerprint; None when absent, empty or corrupt (a corrupt
+    state file only means "rebuild", never an error)."""
+    import json
+
+    try:
+        recorded = json.loads(build_state_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return recorded if isinstance(recorded, dict) else None
 
 
 def build_fingerprint(settings: Settings, last_load_id: int) -> dict[str, str | int]:
@@ -974,18 +985,17 @@ def nothing_to_do(settings: Settings) -> str | None:
     """
     if pending_files(settings):
         return None
-    state = build_state_path(settings)
-    if not state.exists():
+    recorded = read_build_state(settings)
+    if recorded is None:
         return None
-    import json
-
-    recorded = json.loads(state.read_text())
     try:
         con = duckdb.connect(str(settings.warehouse), read_only=True)
     except duckdb.Error:  # a run is writing it: let the run queue decide
         return None
     try:
         last = con.execute("select coalesce(max(load_id), 0) from raw.load_log").fetchone()[0]
+    except duckdb.Error:
+        return None
     finally:
         con.close()
     if recorded != build_fingerprint(settings, last):

@@ -11,12 +11,19 @@ dbt sources carry ``meta.dagster.asset_key`` equal to the ingest assets' keys
 (``raw/<feed>``, ``raw/load_log``), so lineage runs unbroken from each landing
 feed to each mart; dbt tests become asset checks.  Every dbt run writes the same
 DuckDB file as the ingest, so the dbt assets share the ingest's one-writer pool,
-and dbt itself runs with ``threads: 1`` (profiles.yml).
+and dbt itself runs with ``threads: 1`` and the pipeline's DuckDB memory cap
+(profiles.yml reads ``CSP_DUCKDB_MEMORY_LIMIT``, which ``warehouse_env`` sets).
+
+What a build was made from is recorded only once it is published (the ``serving``
+asset, orchestration/publish.py), so a failed publish is retried by the next nightly.
+dagster-dbt writes each invocation's artefacts to ``target/<step>-<run>-<id>/``;
+orchestration/recovery.py keeps the newest few.
 
 (No ``from __future__ import annotations`` here: Dagster inspects the annotations.)
 """
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -35,7 +42,7 @@ from dagster_dbt import (
 )
 
 from ingest.config import Settings
-from ingest.loader import build_fingerprint, build_state_path
+from ingest.warehouse_file import DiskFull, is_no_space, memory_limit, no_space_message
 from orchestration.resources import WAREHOUSE_POOL, WarehouseSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -85,16 +92,22 @@ def dbt_build_args(settings: Settings) -> list[str]:
 
 @contextlib.contextmanager
 def warehouse_env(settings: Settings) -> Iterator[None]:
-    """CSP_WAREHOUSE for the dbt subprocess (profiles.yml reads it) while it starts."""
-    previous = os.environ.get("CSP_WAREHOUSE")
-    os.environ["CSP_WAREHOUSE"] = str(Path(settings.warehouse).resolve())
+    """CSP_WAREHOUSE and CSP_DUCKDB_MEMORY_LIMIT for the dbt subprocess (profiles.yml
+    reads them) while it starts."""
+    values = {
+        "CSP_WAREHOUSE": str(Path(settings.warehouse).resolve()),
+        "CSP_DUCKDB_MEMORY_LIMIT": memory_limit(),
+    }
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("CSP_WAREHOUSE", None)
-        else:
-            os.environ["CSP_WAREHOUSE"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dbt_assets(
@@ -109,32 +122,28 @@ def csp_dbt_assets(
 ):
     """`dbt build` of the selected models and seeds, with their tests."""
     settings = warehouse.settings()
-    last_load_id = _last_load_id(settings)
     with warehouse_env(settings):
-        invocation = dbt.cli(dbt_build_args(settings), context=context)
+        invocation = dbt.cli(dbt_build_args(settings), context=context, raise_on_error=False)
     yield from invocation.stream()
-    if invocation.is_successful():
-        # what this build was made from: the nightly schedule skips when nothing changed
-        build_state_path(settings).write_text(
-            json.dumps(build_fingerprint(settings, last_load_id), sort_keys=True)
-        )
+    if not invocation.is_successful():
+        _raise_dbt_failure(invocation, settings)
 
 
-def _last_load_id(settings: Settings) -> int:
-    import duckdb
+def _raise_dbt_failure(invocation, settings: Settings) -> None:
+    """A dbt build that failed for lack of space says so, naming the warehouse."""
+    error = invocation.get_error()
+    text = str(error or "")
+    if is_no_space(Exception(text)):
+        raise DiskFull(errno.ENOSPC, no_space_message(settings.warehouse, text))
+    if error is not None:
+        raise error
 
-    if not Path(settings.warehouse).exists():
-        return 0
-    try:
-        con = duckdb.connect(str(settings.warehouse), read_only=True)
-    except duckdb.Error:
-        return 0
-    try:
-        return con.execute("select coalesce(max(load_id), 0) from raw.load_log").fetchone()[0]
-    except duckdb.Error:
-        return 0
-    finally:
-        con.close()
+
+def dbt_target_root() -> Path:
+    """Where dagster-dbt writes each invocation's target folder (``DBT_TARGET_PATH``,
+    else ``target/`` in the project directory)."""
+    configured = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+    return configured if configured.is_absolute() else PROJECT_ROOT / configured
 
 
 def dbt_executable() -> str:

@@ -13,13 +13,13 @@ from orchestration.jobs import nightly_job, nightly_schedule
 from orchestration.publish import publish_assets
 from orchestration.report_assets import report_assets, report_jobs, report_schedules
 from orchestration.resources import WarehouseSettings
-from orchestration.sensors import build_landing_sensor
+from orchestration.sensors import build_landing_sensor, housekeeping_sensor
 
 defs = dg.Definitions(
     assets=[*ingest_assets, csp_dbt_assets, *publish_assets, chase_lists, *report_assets],
     asset_checks=[*feed_checks, *mart_checks],
     jobs=[nightly_job, *report_jobs],
     schedules=[nightly_schedule, *report_schedules],
-    sensors=[build_landing_sensor(nightly_job), *alert_sensors],
+    sensors=[build_landing_sensor(nightly_job), housekeeping_sensor, *alert_sensors],
     resources={"warehouse": WarehouseSettings(), "dbt": dbt_resource},
 )

@@ -6,6 +6,7 @@ import dagster as dg
 
 from ingest.config import Settings
 from ingest.loader import nothing_to_do
+from orchestration.resources import WRITER_TAG
 
 NIGHTLY_CRON = "0 2 * * *"
 TIMEZONE = "Europe/London"
@@ -15,7 +16,7 @@ nightly_job = dg.define_asset_job(
     name="csp_nightly",
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups("report"),
     executor_def=dg.in_process_executor,
-    tags={"csp/writer": "warehouse"},
+    tags=dict([WRITER_TAG]),  # one writer: run queue limit (dagster.yaml) + writer lock
     description="Ingest new landing files, then rebuild everything downstream.",
 )
 

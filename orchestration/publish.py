@@ -17,10 +17,17 @@ A failed build publishes nothing: ``serving`` depends on every mart, so when dbt
 model or a test) or a blocking check upstream fails, Dagster skips it and the last
 good copy stays.  See docs/report.md.
 
+Only after the publication succeeded does ``serving`` record what the build was made
+from (``warehouse.last_build.json``, written atomically): the nightly schedule skips a
+night only when that build is published.  A full disk while publishing raises
+``DiskFull`` naming the file, leaves the last copy in place and no temporary behind,
+and the next run republishes (docs/operations.md).
+
 (No ``from __future__ import annotations`` here: Dagster inspects the context annotation.)
 """
 
 import contextlib
+import json
 import os
 import stat
 import time
@@ -32,6 +39,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from ingest.config import Settings
+from ingest.loader import build_fingerprint, build_state_path
+from ingest.warehouse_file import atomic_write_text, disk_full, duckdb_config, open_warehouse
 from orchestration.dbt_assets import csp_dbt_assets
 from orchestration.resources import WAREHOUSE_POOL, WarehouseSettings
 
@@ -171,16 +181,20 @@ def publish_marts(
     published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     staged_parquet: dict[str, Path] = {}
     try:
-        con = duckdb.connect(str(staged_serving))
+        with disk_full(staged_serving):
+            con = duckdb.connect(str(staged_serving), config=duckdb_config())
         try:
-            tables = _copy_marts(con, warehouse)
-            rows = {
-                t: con.execute(f'select count(*) from {MARTS_SCHEMA}."{t}"').fetchone()[0]
-                for t in tables
-            }
-            _write_publication_row(con, published_at, warehouse, as_of, area, rows)
-            staged_parquet = _write_parquet(con, tables, parquet, token)
-            con.execute("checkpoint")
+            with disk_full(staged_serving):
+                tables = _copy_marts(con, warehouse)
+                rows = {
+                    t: con.execute(f'select count(*) from {MARTS_SCHEMA}."{t}"').fetchone()[0]
+                    for t in tables
+                }
+                _write_publication_row(con, published_at, warehouse, as_of, area, rows)
+            with disk_full(parquet):
+                staged_parquet = _write_parquet(con, tables, parquet, token)
+            with disk_full(staged_serving):
+                con.execute("checkpoint")
         finally:
             con.close()
         staged_serving.chmod(READ_ONLY)
@@ -200,6 +214,26 @@ def publish_marts(
     return Publication(serving, published, rows, published_at, time.monotonic() - started)
 
 
+def ledger_last_load_id(warehouse: Path | str) -> int:
+    """The newest load id of the warehouse's ledger (0 when there is none)."""
+    con = open_warehouse(warehouse, read_only=True)
+    try:
+        return con.execute("select coalesce(max(load_id), 0) from raw.load_log").fetchone()[0]
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
+
+
+def record_published_build(settings: Settings) -> Path:
+    """Write (atomically) what the published build was made from; the nightly schedule
+    compares it with the ledger (``ingest.loader.nothing_to_do``)."""
+    fingerprint = build_fingerprint(settings, ledger_last_load_id(settings.warehouse))
+    path = build_state_path(settings)
+    atomic_write_text(path, json.dumps(fingerprint, sort_keys=True))
+    return path
+
+
 @dg.asset(
     key=SERVING_KEY,
     deps=MART_KEYS,
@@ -214,6 +248,7 @@ def serving(context: dg.AssetExecutionContext, warehouse: WarehouseSettings):
     publication = publish_marts(
         settings.warehouse, as_of=settings.effective_as_of, area=settings.area_code
     )
+    record_published_build(settings)
     context.log.info(
         "published %d marts to %s and %s in %.1fs",
         len(publication.rows),

@@ -2,6 +2,12 @@
 
 With the default landing folder empty, the sample data is generated first (and the
 as-of date defaults to 2017-05-31, the date the seed report describes).
+
+Run safety (docs/operations.md): the run takes the warehouse's writer lock first
+(waiting, bounded by CSP_LOCK_WAIT_SECONDS, for another writer and saying which),
+then marks failed the runs of this Dagster instance whose process is gone and frees
+their pool slots, tags its own run with host, pid and process start time, and prunes
+old run history at the end.  SIGTERM and SIGINT stop it at any point, waiting included.
 """
 
 from __future__ import annotations
@@ -9,14 +15,24 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
+import signal
 import sys
 import time
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from ingest.config import DEFAULT_LANDING, Settings, warn_if_demo_key_on_real_data
+from ingest.warehouse_file import (
+    DiskFull,
+    WarehouseBusy,
+    WarehouseCorrupt,
+    is_no_space,
+    no_space_message,
+    open_warehouse,
+)
+from orchestration.writer_lock import WriterLockTimeout, writer_lock
 
 log = logging.getLogger("csp.run")
 
@@ -38,7 +54,7 @@ def prepare_sample(settings: Settings) -> None:
 
 
 def ledger_summary(warehouse: Path, since_load_id: int) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_warehouse(warehouse, read_only=True)
     try:
         return con.execute(
             """
@@ -53,7 +69,7 @@ def ledger_summary(warehouse: Path, since_load_id: int) -> list[tuple]:
 
 
 def rejected_since(warehouse: Path, since_load_id: int) -> list[str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_warehouse(warehouse, read_only=True)
     try:
         rows = con.execute(
             "select error from raw.load_log where load_id > ? and status = 'rejected'"
@@ -68,7 +84,7 @@ def rejected_since(warehouse: Path, since_load_id: int) -> list[str]:
 def last_load_id(warehouse: Path) -> int:
     if not warehouse.exists():
         return 0
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_warehouse(warehouse, read_only=True)
     try:
         exists = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'raw'"
@@ -96,17 +112,43 @@ def run(job_name: str = "csp_nightly") -> int:
         settings.area_code,
         ", sample data" if settings.is_sample else "",
     )
+    try:
+        with writer_lock(warehouse, "make run"):
+            return _run_locked(job_name, settings, warehouse)
+    except (WriterLockTimeout, WarehouseBusy, WarehouseCorrupt, DiskFull) as error:
+        print(f"\nERROR: {error}", file=sys.stderr)
+        return 2
+
+
+def _run_locked(job_name: str, settings: Settings, warehouse: Path) -> int:
+    from orchestration.recovery import housekeeping, launch_tags, recover_dead_runs, slot_holders
+
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    if instance is not None:
+        recover_dead_runs(instance)
+        holders = slot_holders(instance)
+        if holders:  # a live run of this instance that holds no writer lock: never wait blind
+            print(
+                f"\nERROR: the warehouse pool of {instance.root_directory} is held by run(s)"
+                f" {', '.join(holders)}, which are still running; run again when they finish",
+                file=sys.stderr,
+            )
+            return 2
     before = last_load_id(warehouse)
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-    )
+    try:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags=launch_tags(),
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+    finally:
+        if instance is not None:
+            log.info("housekeeping: %s", housekeeping(instance))
     elapsed = time.monotonic() - started
     print()
     print(f"{'feed':<30} {'status':<11} {'files':>6} {'rows':>10}")
@@ -125,6 +167,8 @@ def run(job_name: str = "csp_nightly") -> int:
             level = "WARNING" if check.severity == dg.AssetCheckSeverity.WARN else "CHECK FAILED"
             name = f"{check.asset_key.to_user_string()} {check.check_name}"
             print(f"{level}: {name}: {check.description}")
+    for message in run_safety_failures(result, warehouse):
+        print(f"ERROR: {message}")
     docs = warehouse.resolve().parent / "gx_data_docs" / "index.html"
     if docs.exists():
         print(f"Great Expectations Data Docs: {docs}")
@@ -141,6 +185,33 @@ def run(job_name: str = "csp_nightly") -> int:
     return 0 if report.success else 1
 
 
+SAFETY_MESSAGES = ("disk full writing", "cannot be read by DuckDB", "is still locked by")
+
+
+def run_safety_failures(result, warehouse: Path) -> list[str]:
+    """Step failures caused by a full disk, a damaged or a locked warehouse, in words."""
+    messages = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        error = event.step_failure_data.error
+        while error is not None:
+            text = error.message.strip()
+            if any(marker in text for marker in SAFETY_MESSAGES):
+                text = re.sub(r"^[\w.]+: (\[Errno \d+\] )?", "", text)
+                messages.append(f"{event.step_key}: {text}")
+                break
+            if is_no_space(Exception(text)):
+                messages.append(f"{event.step_key}: {no_space_message(warehouse, text)}")
+                break
+            error = error.cause
+    return list(dict.fromkeys(messages))
+
+
+def _stop(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--job", default="csp_nightly")
@@ -148,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     # our own progress at INFO; libraries (GX, alembic, ...) only when they warn
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("csp").setLevel(logging.INFO)
+    # SIGTERM ends the run like Ctrl-C (Dagster takes both over while its steps run)
+    signal.signal(signal.SIGTERM, _stop)
     return run(args.job)
 
 

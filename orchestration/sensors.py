@@ -89,3 +89,17 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
         return decision.request or dg.SkipReason(decision.skip)
 
     return _sensor
+
+
+@dg.sensor(
+    name="housekeeping_sensor",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every minute: marks failed the runs whose process died (kill -9, out of"
+    " memory, power loss) and frees their warehouse slot, so the queue never stalls; prunes"
+    " run history and dbt target folders (docs/operations.md). Launches nothing.",
+)
+def housekeeping_sensor(context: dg.SensorEvaluationContext):
+    from orchestration.recovery import housekeeping
+
+    return dg.SkipReason(housekeeping(context.instance))

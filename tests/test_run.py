@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
-from orchestration import run
+from ingest.warehouse_file import open_warehouse
+from orchestration import recovery, run, writer_lock
 from tests.conftest import FIXTURES
+
+ROOT = Path(__file__).resolve().parents[1]
 
 REAL = sorted((FIXTURES / "policeuk").glob("*.csv"))
 
@@ -67,3 +75,166 @@ def test_sample_is_generated_only_into_the_default_empty_folder(tmp_path, monkey
     (default / "something.csv").write_text("x")
     run.prepare_sample(Settings(landing=default))
     assert calls == [default]  # a folder with files in it is never overwritten
+
+
+# -- run safety: the writer lock, crash recovery, housekeeping (docs/operations.md) --
+@pytest.mark.faults
+def test_a_dead_holder_releases_the_lock(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from orchestration.writer_lock import acquire;"
+            f" acquire({str(warehouse)!r}, 'doomed'); print('held', flush=True); time.sleep(600)",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    with pytest.raises(writer_lock.WriterLockTimeout, match="doomed"):
+        writer_lock.acquire(warehouse, "me", wait=0.5)
+    holder.kill()
+    holder.wait()
+    with writer_lock.writer_lock(warehouse, "me", wait=5):
+        assert writer_lock.held(warehouse)
+
+
+@pytest.mark.faults
+def test_a_dead_run_is_failed_and_its_pool_slot_freed(tmp_path):
+    """The state a kill -9 leaves (run STARTED, pool slot claimed) is repaired; a live
+    run of another process on this host is left alone."""
+    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        runs = {}
+        for name, pid in (("dead", dead.pid), ("alive", alive.pid)):
+            tags = {
+                recovery.HOST_TAG: writer_lock.this_process()["host"],
+                recovery.PID_TAG: str(pid),
+                recovery.PID_START_TAG: writer_lock.process_start(pid) or "",
+            }
+            run = instance.create_run_for_job(
+                dg.JobDefinition(graph_def=dg.GraphDefinition(name=f"job_{name}")),
+                tags=tags,
+                status=dg.DagsterRunStatus.STARTED,
+            )
+            runs[name] = run.run_id
+        storage = instance.event_log_storage
+        storage.initialize_concurrency_limit_to_default("duckdb_warehouse")  # as Dagster does
+        storage.claim_concurrency_slot("duckdb_warehouse", runs["dead"], "step")
+        assert recovery.slot_holders(instance) == [runs["dead"]]
+
+        assert recovery.recover_dead_runs(instance, report=lambda m: None) == [runs["dead"]]
+        assert instance.get_run_by_id(runs["dead"]).status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(runs["alive"]).status == dg.DagsterRunStatus.STARTED
+        assert recovery.slot_holders(instance) == []
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+@pytest.mark.faults
+def test_snapshot_is_a_consistent_copy_taken_under_the_writer_lock(tmp_path):
+    from orchestration.snapshot import take_snapshot
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema raw; create table raw.load_log as select 1 as load_id")
+    con.close()
+    snapshot = take_snapshot(warehouse)
+    assert snapshot.name == "warehouse.snapshot.duckdb"
+    con = duckdb.connect(str(snapshot), read_only=True)
+    assert con.execute("select load_id from raw.load_log").fetchall() == [(1,)]
+    writer = open_warehouse(warehouse)  # a reader of the snapshot never blocks the writer
+    writer.execute("insert into raw.load_log values (2)")
+    writer.close()
+    con.close()
+    assert not writer_lock.held(warehouse)
+
+
+@pytest.mark.faults
+def test_housekeeping_sensor_recovers_and_history_is_pruned(tmp_path):
+    """Under the daemon the housekeeping sensor recovers a dead run within a minute;
+    finished runs past the retention go with their storage; dbt keeps 5 target folders."""
+    from orchestration.sensors import housekeeping_sensor
+
+    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run = instance.create_run_for_job(
+        dg.JobDefinition(graph_def=dg.GraphDefinition(name="job_dead")),
+        tags={
+            recovery.HOST_TAG: writer_lock.this_process()["host"],
+            recovery.PID_TAG: str(dead.pid),
+        },
+        status=dg.DagsterRunStatus.STARTED,
+    )
+    (tmp_path / "storage" / run.run_id / "compute_logs").mkdir(parents=True)
+    with dg.build_sensor_context(instance=instance) as context:
+        tick = housekeeping_sensor(context)
+    assert isinstance(tick, dg.SkipReason)
+    assert tick.skip_message.startswith("1 dead run(s) recovered")
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+
+    assert recovery.prune_run_history(instance, days=-1) == 1
+    assert instance.get_run_by_id(run.run_id) is None
+    assert not (tmp_path / "storage" / run.run_id).exists()
+
+    target = tmp_path / "target"
+    for i in range(8):
+        folder = target / f"csp_dbt_assets-run{i}"
+        folder.mkdir(parents=True)
+        old = time.time() - 7200 + i
+        os.utime(folder, (old, old))
+    assert recovery.prune_dbt_targets(target) == 3
+    assert sorted(p.name for p in target.iterdir())[0] == "csp_dbt_assets-run3"
+
+
+@pytest.mark.faults
+def test_a_dagster_launched_writer_run_takes_the_same_lock(tmp_path, monkeypatch):
+    """A run of the nightly job however launched (daemon, UI, another DAGSTER_HOME) takes
+    the warehouse's writer lock in its `warehouse` resource before any step: while
+    another process holds it, the run waits and then fails naming the holder."""
+    from orchestration.definitions import defs
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    (tmp_path / "landing").mkdir()
+    monkeypatch.setenv("CSP_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("CSP_LANDING", str(tmp_path / "landing"))
+    monkeypatch.setenv("CSP_LOCK_WAIT_SECONDS", "1")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from orchestration.writer_lock import acquire;"
+            f" acquire({str(warehouse)!r}, 'make run'); print('held', flush=True);"
+            " time.sleep(600)",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = defs.resolve_job_def("csp_nightly").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not result.success
+    assert not result.get_asset_materialization_events()  # no step wrote anything
+    failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    text = str(failure.event_specific_data.error)
+    assert "is being written by make run (pid" in text
+    assert not warehouse.exists()
