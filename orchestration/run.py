@@ -150,6 +150,9 @@ def _run_locked(job_name: str, settings: Settings, warehouse: Path) -> int:
         if instance is not None:
             log.info("housekeeping: %s", housekeeping(instance))
     elapsed = time.monotonic() - started
+    from orchestration.alerts import alert_run_result  # the daemon's alert sensors' twin
+
+    alert_run_result(result, warehouse)
     print()
     print(f"{'feed':<30} {'status':<11} {'files':>6} {'rows':>10}")
     for feed, status, files, rows in ledger_summary(warehouse, before):

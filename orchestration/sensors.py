@@ -23,22 +23,28 @@ import dagster as dg
 import duckdb
 
 from ingest.config import Settings
+from ingest.landing import discover, display_name, split_settled
 from ingest.loader import pending_files
 
 
+def _landing_files(landing: Path) -> list[Path]:
+    """The files a run would consider: ``ingest.landing.discover``'s rule (hidden files
+    and symbolic links left out), so the sensor and the ingest never disagree."""
+    if not landing.exists():
+        return []
+    owned, unowned = discover(landing)
+    return sorted([p for paths in owned.values() for p in paths] + unowned)
+
+
 def landing_fingerprint(landing: Path) -> tuple[str, int]:
-    """Hash of (relative path, size, mtime) of every visible file, and the file count."""
+    """Hash of (relative path, size, mtime) of every file a run would consider, and the count."""
     digest = hashlib.sha256()
-    count = 0
-    if landing.exists():
-        for path in sorted(landing.rglob("*")):
-            rel = path.relative_to(landing)
-            if not path.is_file() or any(p.startswith((".", "~$")) for p in rel.parts):
-                continue
-            stat = path.stat()
-            digest.update(json.dumps([rel.as_posix(), stat.st_size, stat.st_mtime_ns]).encode())
-            count += 1
-    return digest.hexdigest(), count
+    files = _landing_files(landing)
+    for path in files:
+        stat = path.stat()
+        rel = path.relative_to(landing).as_posix()
+        digest.update(json.dumps([rel, stat.st_size, stat.st_mtime_ns]).encode())
+    return digest.hexdigest(), len(files)
 
 
 @dataclass(frozen=True)
@@ -62,15 +68,25 @@ def evaluate_landing(settings: Settings, cursor: str | None) -> Decision:
         pending = pending_files(settings)
     except duckdb.Error as error:  # a run holds the writer lock: look again next tick
         return Decision(cursor, skip=f"warehouse {settings.warehouse} is busy ({error})")
-    if not pending:
-        return Decision(
-            fingerprint, skip=f"the ledger already holds all {count} files in {landing}"
+    # a file still being written is left for a later tick, not for a run that would hold
+    # it back: the cursor does not move while any file is settling
+    _, settling = split_settled(settings, _landing_files(landing))
+    waiting = {display_name(landing, p, settings.effective_key) for p in settling}
+    ready = [name for name in pending if name not in waiting]
+    next_cursor = cursor if waiting else fingerprint
+    if not ready:
+        why = (
+            f"{len(waiting)} file(s) in {landing} still settling (CSP_SETTLE_SECONDS)"
+            if waiting
+            else f"the ledger already holds all {count} files in {landing}"
         )
+        return Decision(next_cursor, skip=why)
+    run_key = hashlib.sha256(json.dumps([fingerprint, sorted(ready)]).encode()).hexdigest()
     request = dg.RunRequest(
-        run_key=fingerprint,
-        tags={"csp/trigger": "landing_sensor", "csp/files": str(len(pending))},
+        run_key=run_key,
+        tags={"csp/trigger": "landing_sensor", "csp/files": str(len(ready))},
     )
-    return Decision(fingerprint, request=request)
+    return Decision(next_cursor, request=request)
 
 
 def build_landing_sensor(job) -> dg.SensorDefinition:

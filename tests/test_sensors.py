@@ -79,7 +79,7 @@ def test_no_run_after_a_full_run_then_one_for_a_new_file(built):
     request, moved = _tick(cursor)
     assert isinstance(request, dg.RunRequest), request
     assert request.tags["csp/files"] == "1"
-    assert moved != cursor and request.run_key == moved
+    assert moved != cursor and moved == landing_fingerprint(landing)[0]
 
     # a fresh DAGSTER_HOME (no cursor) sees the same pending file
     fresh, _ = _tick(None)
@@ -95,3 +95,28 @@ def test_busy_warehouse_is_skipped_without_moving_the_cursor(built):
         assert cursor == "previous-cursor"
     request, _ = _tick("previous-cursor")
     assert isinstance(request, dg.RunRequest)
+
+
+def test_a_file_still_being_written_waits_for_a_later_tick(built, monkeypatch):
+    """A run would hold a settling file back; the sensor neither starts one for it nor
+    moves its cursor, so the tick after the file settles starts the run."""
+    landing, _ = built
+    _, cursor = _tick(None)
+    monkeypatch.setenv("CSP_SETTLE_SECONDS", "3600")
+    (landing / "idva_referrals" / "being-written.csv").write_text(csv_text(IDVA_HEADER, IDVA_ROWS))
+    waiting, kept = _tick(cursor)
+    assert isinstance(waiting, dg.SkipReason) and "settling" in waiting.skip_message
+    assert kept == cursor
+    monkeypatch.setenv("CSP_SETTLE_SECONDS", "0")
+    request, moved = _tick(kept)
+    assert isinstance(request, dg.RunRequest) and request.tags["csp/files"] == "1"
+    assert moved == landing_fingerprint(landing)[0]
+
+
+def test_a_symbolic_link_in_the_landing_folder_is_not_followed(built):
+    landing, _ = built
+    _, cursor = _tick(None)
+    (landing / "idva_referrals" / "passwd.csv").symlink_to("/etc/passwd")
+    result, kept = _tick(cursor)
+    assert isinstance(result, dg.SkipReason), result
+    assert kept == cursor  # the link is not part of the fingerprint
