@@ -1,0 +1,219 @@
+-- Year-end forecast against target (target profiling), per area, series with an
+-- annual target and in-year quarter (Q1-Q3) of every year (earlier years too: with
+-- their real outturn they are the backtest).  Method (docs/analysis.md), for series
+-- whose year to date is a sum of quarters:
+--   ratio_y      outturn_y / year-to-date_y at the same quarter, for each previous
+--                year y with both usable (the seasonal profile of past years)
+--   forecast     year to date x mean(ratio_y) over the n previous years
+--   80 % interval  forecast +/- sqrt((t(n-1) ytd sd(ratio) sqrt(1 + 1/n))^2
+--                + 1.2816^2 (forecast - ytd)): the spread of past profiles (t
+--                quantile, n-1 df) plus Poisson noise of the quarters still to come
+--   probability  of meeting the target: normal with sd = half-width / 1.2816
+-- Needs two previous years; rates and rolling figures are not forecast (a note says so).
+with
+
+facts as (
+
+    select * from {{ ref('fct_measure_quarter') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('fct_target_status') }}
+    where
+        quarter <= 3
+        and target_rule in ('below_fixed_baseline', 'below_previous_year', 'at_least_target', 'above_baseline')
+
+),
+
+measures as (
+
+    select * from {{ ref('dim_measure') }}
+
+),
+
+usable_ytd as (
+
+    select
+        area_code,
+        measure_id,
+        series,
+        cast(left(fiscal_year, 4) as integer) as year_start,
+        quarter,
+        ytd_value
+
+    from facts
+    where ytd_value is not null
+
+),
+
+history as (
+
+    select
+        at_quarter.area_code,
+        at_quarter.measure_id,
+        at_quarter.series,
+        at_quarter.year_start,
+        at_quarter.quarter,
+        outturn.ytd_value / at_quarter.ytd_value as ratio
+
+    from usable_ytd as at_quarter
+    inner join usable_ytd as outturn
+        on
+            at_quarter.area_code = outturn.area_code
+            and at_quarter.measure_id = outturn.measure_id
+            and at_quarter.series = outturn.series
+            and at_quarter.year_start = outturn.year_start
+            and outturn.quarter = 4
+    where at_quarter.quarter <= 3 and at_quarter.ytd_value > 0
+
+),
+
+profiled as (
+
+    select
+        targets.area_code,
+        targets.area_name,
+        targets.measure_id,
+        targets.series,
+        targets.fiscal_year,
+        targets.quarter,
+        targets.target_rule,
+        targets.target_value,
+        measures.ytd_method,
+        targets.assessed_value as ytd_value,
+        count(history.ratio) as profile_years,
+        avg(history.ratio) as mean_ratio,
+        stddev_samp(history.ratio) as sd_ratio,
+        min(history.year_start) as first_profile_year
+
+    from targets
+    inner join measures
+        on
+            targets.area_code = measures.area_code
+            and targets.measure_id = measures.measure_id
+            and targets.series = measures.series
+    left join history
+        on
+            targets.area_code = history.area_code
+            and targets.measure_id = history.measure_id
+            and targets.series = history.series
+            and targets.quarter = history.quarter
+            and history.year_start < cast(left(targets.fiscal_year, 4) as integer)
+    group by all
+
+),
+
+forecast as (
+
+    select
+        *,
+        case
+            when ytd_method = 'sum' and ytd_value is not null and profile_years >= 2
+                then ytd_value * mean_ratio
+        end as forecast_value
+
+    from profiled
+
+),
+
+interval as (
+
+    select
+        *,
+        sqrt(
+            pow({{ t_80('profile_years - 1') }} * ytd_value * sd_ratio * sqrt(1 + 1.0 / profile_years), 2)
+            + pow({{ z_80() }}, 2) * greatest(forecast_value - ytd_value, 0)
+        ) as half_width
+
+    from forecast
+
+),
+
+probability as (
+
+    select
+        *,
+        case
+            when forecast_value is null then null
+            when half_width = 0 then
+                case
+                    when target_rule like 'below%' then (forecast_value < target_value)::integer
+                    when target_rule = 'at_least_target' then (forecast_value >= target_value)::integer
+                    else (forecast_value > target_value)::integer
+                end
+            when target_rule like 'below%'
+                then {{ normal_cdf('(target_value - forecast_value) / (half_width / ' ~ z_80() ~ ')') }}
+            else 1 - {{ normal_cdf('(target_value - forecast_value) / (half_width / ' ~ z_80() ~ ')') }}
+        end as probability_of_meeting_target
+
+    from interval
+
+),
+
+outturns as (
+
+    select area_code, measure_id, series, year_start, ytd_value as outturn
+
+    from usable_ytd
+    where quarter = 4
+
+),
+
+final as (
+
+    select
+        probability.area_code,
+        probability.area_name,
+        probability.measure_id,
+        probability.series,
+        probability.fiscal_year,
+        probability.quarter,
+        probability.target_rule,
+        probability.target_value,
+        probability.ytd_value,
+        cast(probability.profile_years as integer) as profile_years,
+        probability.mean_ratio as seasonal_ratio,
+        probability.forecast_value,
+        case when probability.forecast_value is not null
+            then greatest(probability.ytd_value, probability.forecast_value - probability.half_width)
+        end as lower_80,
+        case when probability.forecast_value is not null
+            then probability.forecast_value + probability.half_width
+        end as upper_80,
+        probability.probability_of_meeting_target,
+        case
+            when probability.probability_of_meeting_target is null then null
+            when probability.probability_of_meeting_target >= 0.5 then 'likely to meet the target'
+            else 'likely to miss the target'
+        end as forecast_status,
+        outturns.outturn as actual_outturn,
+        case when outturns.outturn is not null and probability.forecast_value is not null
+            then outturns.outturn between
+                greatest(probability.ytd_value, probability.forecast_value - probability.half_width)
+                and probability.forecast_value + probability.half_width
+        end as is_outturn_within_80,
+        case
+            when probability.ytd_method <> 'sum'
+                then 'not forecast: a rate or rolling figure has no seasonal profile of quarters'
+            when probability.ytd_value is null then 'not forecast: no usable year to date'
+            when probability.profile_years < 2
+                then 'not forecast: fewer than two previous years with usable quarters'
+            else 'year to date x mean seasonal ratio of '
+                || probability.profile_years || ' previous years from '
+                || probability.first_profile_year || '/'
+                || lpad(((probability.first_profile_year + 1) % 100)::varchar, 2, '0')
+        end as forecast_note
+
+    from probability
+    left join outturns
+        on
+            probability.area_code = outturns.area_code
+            and probability.measure_id = outturns.measure_id
+            and probability.series = outturns.series
+            and cast(left(probability.fiscal_year, 4) as integer) = outturns.year_start
+
+)
+
+select * from final
