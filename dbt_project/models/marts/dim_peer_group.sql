@@ -2,7 +2,7 @@
 -- peer_group_size, default 15, macro peer_group_size()) by the Euclidean distance
 -- of their standardised profiles (int_analysis__peer_profile: ln population and
 -- the police.uk crime rates of the peer_profile_variables seed over the profile
--- year).  Ties in distance are broken by area code.  Needs the national police.uk
+-- year), rounded to 6 decimal places.  Ties in distance are broken by area code.  Needs the national police.uk
 -- data (CSP_AREA=all): with one area loaded nobody has a peer and this is empty.
 with
 
@@ -52,7 +52,7 @@ final as (
         cast(peer_rank as integer) as peer_rank,
         peer_area_code,
         peer_area_name,
-        distance,
+        round(distance, 6) as distance,
         profile_fiscal_year,
         cast(variables_used as integer) as variables_used,
         {{ peer_group_size() }} as peer_group_size

@@ -6,7 +6,7 @@
 -- Counts: Wheeler's z = 2 (sqrt(current) - sqrt(previous)) for two Poisson counts,
 -- significant when |z| >= 3.  Percentages with a numerator and a denominator: the
 -- pooled two-proportion z test, significant when |z| >= 1.96 (95 %), with 95 %
--- Wilson intervals of both years.  A comparison without both usable figures, or a
+-- Wilson intervals of both years.  Statistics rounded to 6 decimal places.  A comparison without both usable figures, or a
 -- percentage without counts behind it, is 'not tested'.
 with
 
@@ -161,19 +161,19 @@ final as (
         previous_numerator,
         previous_denominator,
         test_method,
-        z_statistic,
+        round(z_statistic, 6) as z_statistic,
         z_threshold,
         case when test_method = 'two_proportion_z' then
-            {{ wilson_bound('current_numerator', 'current_denominator', z_95(), '-') }}
+            round({{ wilson_bound('current_numerator', 'current_denominator', z_95(), '-') }}, 6)
         end as current_lower_95,
         case when test_method = 'two_proportion_z' then
-            {{ wilson_bound('current_numerator', 'current_denominator', z_95(), '+') }}
+            round({{ wilson_bound('current_numerator', 'current_denominator', z_95(), '+') }}, 6)
         end as current_upper_95,
         case when test_method = 'two_proportion_z' then
-            {{ wilson_bound('previous_numerator', 'previous_denominator', z_95(), '-') }}
+            round({{ wilson_bound('previous_numerator', 'previous_denominator', z_95(), '-') }}, 6)
         end as previous_lower_95,
         case when test_method = 'two_proportion_z' then
-            {{ wilson_bound('previous_numerator', 'previous_denominator', z_95(), '+') }}
+            round({{ wilson_bound('previous_numerator', 'previous_denominator', z_95(), '+') }}, 6)
         end as previous_upper_95,
         case
             when test_method is null or z_statistic is null then 'not tested'

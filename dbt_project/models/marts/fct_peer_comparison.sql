@@ -10,7 +10,7 @@
 --                percentiles, phi = mean(z_j^2) over the I peers, tau^2 =
 --                max(0, (I phi - (I - 1)) / (sum w - sum w^2 / sum w)), w = 1/se^2
 --   limits       theta +/- z sqrt(se_i^2 + tau^2), z 1.96 (95 %) and 3.09 (99.8 %)
--- Label at the 99.8 % limits.  Empty until the national data is loaded.
+-- Label at the 99.8 % limits.  Rates and limits are rounded to 6 decimal places.  Empty until the national data is loaded.
 with
 
 rates as (
@@ -190,16 +190,16 @@ final as (
         population,
         rate_per_1000,
         cast(coalesce(peers_used, 0) as integer) as peers_used,
-        peer_mean_rate,
-        peer_weighted_rate,
-        national_rate,
+        round(peer_mean_rate, 6) as peer_mean_rate,
+        round(peer_weighted_rate, 6) as peer_weighted_rate,
+        round(national_rate, 6) as national_rate,
         cast(national_areas_used as integer) as national_areas_used,
-        phi as overdispersion_phi,
-        tau2 as overdispersion_tau2,
-        lower_95,
-        upper_95,
-        lower_998,
-        upper_998,
+        round(phi, 6) as overdispersion_phi,
+        round(tau2, 6) as overdispersion_tau2,
+        round(lower_95, 6) as lower_95,
+        round(upper_95, 6) as upper_95,
+        round(lower_998, 6) as lower_998,
+        round(upper_998, 6) as upper_998,
         case
             when not is_complete then 'not assessed: missing police.uk month'
             when coalesce(peers_used, 0) < 2 then 'not assessed: too few peers with complete data'

@@ -5,11 +5,16 @@
 --   ratio_y      outturn_y / year-to-date_y at the same quarter, for each previous
 --                year y with both usable (the seasonal profile of past years)
 --   forecast     year to date x mean(ratio_y) over the n previous years
+--   phi          over-dispersion of the series' quarters: mean of Wheeler's z^2 / 2
+--                over its quarters known by then (z = 2(sqrt(q) - sqrt(q last
+--                year)) has variance 2 under pure Poisson), at least 1
 --   80 % interval  forecast +/- sqrt((t(n-1) ytd sd(ratio) sqrt(1 + 1/n))^2
---                + 1.2816^2 (forecast - ytd)): the spread of past profiles (t
---                quantile, n-1 df) plus Poisson noise of the quarters still to come
+--                + 1.2816^2 phi m (forecast - ytd)): the spread of past profiles (t
+--                quantile, n-1 df) plus over-dispersed Poisson noise of the m = 4 - q
+--                quarters still to come, taken as moving together (a level shift
+--                moves every remaining quarter: variance m times their sum's)
 --   probability  of meeting the target: normal with sd = half-width / 1.2816
--- Needs two previous years; rates and rolling figures are not forecast (a note says so).
+-- Figures rounded to 6 decimal places.  Needs two previous years; rates and rolling figures are not forecast (a note says so).
 with
 
 facts as (
@@ -70,6 +75,21 @@ history as (
 
 ),
 
+quarter_changes as (
+
+    select
+        area_code,
+        measure_id,
+        series,
+        cast(left(fiscal_year, 4) as integer) as year_start,
+        quarter,
+        pow({{ wheeler_z('value', 'last_year_value') }}, 2) / 2 as z2_half
+
+    from facts
+    where value >= 0 and last_year_value >= 0
+
+),
+
 profiled as (
 
     select
@@ -86,7 +106,17 @@ profiled as (
         count(history.ratio) as profile_years,
         avg(history.ratio) as mean_ratio,
         stddev_samp(history.ratio) as sd_ratio,
-        min(history.year_start) as first_profile_year
+        min(history.year_start) as first_profile_year,
+        greatest(1.0, coalesce((
+            select avg(quarter_changes.z2_half)
+            from quarter_changes
+            where
+                quarter_changes.area_code = targets.area_code
+                and quarter_changes.measure_id = targets.measure_id
+                and quarter_changes.series = targets.series
+                and quarter_changes.year_start * 4 + quarter_changes.quarter
+                <= cast(left(targets.fiscal_year, 4) as integer) * 4 + targets.quarter
+        ), 1.0)) as phi
 
     from targets
     inner join measures
@@ -124,7 +154,7 @@ interval as (
         *,
         sqrt(
             pow({{ t_80('profile_years - 1') }} * ytd_value * sd_ratio * sqrt(1 + 1.0 / profile_years), 2)
-            + pow({{ z_80() }}, 2) * greatest(forecast_value - ytd_value, 0)
+            + pow({{ z_80() }}, 2) * phi * (4 - quarter) * greatest(forecast_value - ytd_value, 0)
         ) as half_width
 
     from forecast
@@ -174,15 +204,14 @@ final as (
         probability.target_value,
         probability.ytd_value,
         cast(probability.profile_years as integer) as profile_years,
-        probability.mean_ratio as seasonal_ratio,
-        probability.forecast_value,
-        case when probability.forecast_value is not null
-            then greatest(probability.ytd_value, probability.forecast_value - probability.half_width)
-        end as lower_80,
-        case when probability.forecast_value is not null
-            then probability.forecast_value + probability.half_width
-        end as upper_80,
-        probability.probability_of_meeting_target,
+        round(probability.mean_ratio, 6) as seasonal_ratio,
+        round(probability.phi, 6) as overdispersion_phi,
+        round(probability.forecast_value, 6) as forecast_value,
+        case when probability.forecast_value is not null then round(
+            greatest(probability.ytd_value, probability.forecast_value - probability.half_width), 6
+        ) end as lower_80,
+        round(probability.forecast_value + probability.half_width, 6) as upper_80,
+        round(probability.probability_of_meeting_target, 6) as probability_of_meeting_target,
         case
             when probability.probability_of_meeting_target is null then null
             when probability.probability_of_meeting_target >= 0.5 then 'likely to meet the target'
