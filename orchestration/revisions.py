@@ -5,7 +5,7 @@ figures it shows (the home area's series for every quarter of the report's fisca
 year up to the report quarter, from ``marts.fct_measure_quarter``) to the append-only
 ledger ``revisions.published_figures`` in the warehouse, keyed by report quarter and
 publication time.  The ledger's table is created by the dbt model
-``stg_revisions__published_figures`` (its pre-hook holds the one DDL); the mart
+``int_revisions__published_figures`` (its pre-hook holds the one DDL); the mart
 ``fct_figure_revisions`` lists every figure that changed since it was first published
 and why, as far as the ingest ledger tells (docs/analysis.md, "Revision history").
 
@@ -59,7 +59,7 @@ def freeze_published_figures(
     figures = ", ".join(FIGURES)
     con = duckdb.connect(str(warehouse))
     try:
-        _require(con, LEDGER, "run dbt first: stg_revisions__published_figures creates it")
+        _require(con, LEDGER, "run dbt first: int_revisions__published_figures creates it")
         _require(con, "marts.fct_measure_quarter", "run dbt first")
         try:
             con.execute("begin transaction")

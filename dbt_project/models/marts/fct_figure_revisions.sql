@@ -14,7 +14,7 @@ with
 
 ledger as (
 
-    select * from {{ ref('stg_revisions__published_figures') }}
+    select * from {{ ref('int_revisions__published_figures') }}
 
 ),
 
