@@ -104,3 +104,10 @@
         else 1.281552 end
     end)
 {%- endmacro %}
+
+{#- Equality of `columns` between relations `left` and `right`, for a join's on clause. -#}
+{% macro columns_equal(left, right, columns) -%}
+    {%- for column in columns %}
+            {% if not loop.first %}and {% endif %}{{ left }}.{{ column }} = {{ right }}.{{ column }}
+    {%- endfor -%}
+{%- endmacro %}

@@ -42,7 +42,7 @@ profile_year as (
             on fiscal_months.month_start = data_months.record_month
         group by fiscal_months.fiscal_year
         having count(*) = 12
-    )
+    ) as complete_years
 
 ),
 
@@ -92,7 +92,8 @@ values_per_area as (
         on
             profiled_areas.area_code = profile_counts.area_code
             and variables.crime_type = profile_counts.crime_type
-    group by profiled_areas.area_code, variables.variable, variables.transform, population.population
+    group by
+        profiled_areas.area_code, variables.variable, variables.transform, population.population
 
 ),
 

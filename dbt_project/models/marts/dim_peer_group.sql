@@ -2,8 +2,9 @@
 -- peer_group_size, default 15, macro peer_group_size()) by the Euclidean distance
 -- of their standardised profiles (int_analysis__peer_profile: ln population and
 -- the police.uk crime rates of the peer_profile_variables seed over the profile
--- year), rounded to 6 decimal places.  Ties in distance are broken by area code.  Needs the national police.uk
--- data (CSP_AREA=all): with one area loaded nobody has a peer and this is empty.
+-- year), rounded to 6 decimal places.  Ties in distance are broken by area code.
+-- Needs the national police.uk data (CSP_AREA=all): with one area loaded nobody has
+-- a peer and this is empty.
 with
 
 profile as (

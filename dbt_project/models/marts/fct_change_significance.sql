@@ -6,8 +6,9 @@
 -- Counts: Wheeler's z = 2 (sqrt(current) - sqrt(previous)) for two Poisson counts,
 -- significant when |z| >= 3.  Percentages with a numerator and a denominator: the
 -- pooled two-proportion z test, significant when |z| >= 1.96 (95 %), with 95 %
--- Wilson intervals of both years.  Statistics rounded to 6 decimal places.  A comparison without both usable figures, or a
--- percentage without counts behind it, is 'not tested'.
+-- Wilson intervals of both years.  Statistics rounded to 6 decimal places.  A
+-- comparison without both usable figures, or a percentage without counts behind it,
+-- is 'not tested'.
 with
 
 facts as (
@@ -117,7 +118,7 @@ tested as (
         select * from quarter_rows
         union all
         select * from ytd_rows
-    )
+    ) as comparisons
 
 ),
 
@@ -163,17 +164,29 @@ final as (
         test_method,
         round(z_statistic, 6) as z_statistic,
         z_threshold,
-        case when test_method = 'two_proportion_z' then
-            round({{ wilson_bound('current_numerator', 'current_denominator', z_95(), '-') }}, 6)
+        case
+            when test_method = 'two_proportion_z' then
+                round(
+                    {{ wilson_bound('current_numerator', 'current_denominator', z_95(), '-') }}, 6
+                )
         end as current_lower_95,
-        case when test_method = 'two_proportion_z' then
-            round({{ wilson_bound('current_numerator', 'current_denominator', z_95(), '+') }}, 6)
+        case
+            when test_method = 'two_proportion_z' then
+                round(
+                    {{ wilson_bound('current_numerator', 'current_denominator', z_95(), '+') }}, 6
+                )
         end as current_upper_95,
-        case when test_method = 'two_proportion_z' then
-            round({{ wilson_bound('previous_numerator', 'previous_denominator', z_95(), '-') }}, 6)
+        case
+            when test_method = 'two_proportion_z' then
+                round(
+                    {{ wilson_bound('previous_numerator', 'previous_denominator', z_95(), '-') }}, 6
+                )
         end as previous_lower_95,
-        case when test_method = 'two_proportion_z' then
-            round({{ wilson_bound('previous_numerator', 'previous_denominator', z_95(), '+') }}, 6)
+        case
+            when test_method = 'two_proportion_z' then
+                round(
+                    {{ wilson_bound('previous_numerator', 'previous_denominator', z_95(), '+') }}, 6
+                )
         end as previous_upper_95,
         case
             when test_method is null or z_statistic is null then 'not tested'

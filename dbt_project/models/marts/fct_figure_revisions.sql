@@ -3,11 +3,7 @@
 -- when it differs from the last publication ('not yet published').  Why, as far as
 -- the ingest ledger tells: the deliveries of the series' feeds (police.uk too for a
 -- police series) received between the two versions whose period overlaps the
--- figure's quarters:
---   a corrected file superseded an earlier one / police.uk re-issued a month
---                         the delivery superseded an earlier load
---   a late return arrived   the first delivery of the feed for that period
---   another delivery for the period   otherwise
+-- figure's quarters, each classified by int_revisions__load_reasons.
 -- A figure's quarters: the quarter (value), the same quarter last year
 -- (last_year_value), both (change), Q1 to the quarter (ytd_value), and last year's.
 with
@@ -30,16 +26,52 @@ measures as (
 
 ),
 
-loads as (
+classified_loads as (
 
-    select * from {{ ref('stg_ingest__load_log') }}
-    where is_delivered
+    select * from {{ ref('int_revisions__load_reasons') }}
 
 ),
 
 figure_keys as (
 
-    select distinct area_code, measure_id, series, fiscal_year, quarter, figure from ledger
+    select distinct
+        area_code,
+        measure_id,
+        series,
+        fiscal_year,
+        quarter,
+        figure
+    from ledger
+
+),
+
+fact_figures as (
+
+    select
+        area_code,
+        measure_id,
+        series,
+        fiscal_year,
+        quarter,
+        value,
+        last_year_value,
+        change,
+        ytd_value,
+        ytd_last_year_value,
+        ytd_change
+
+    from facts
+
+),
+
+unpivoted as (
+
+    select *
+    from fact_figures unpivot include nulls (
+        value for figure in (
+            value, last_year_value, change, ytd_value, ytd_last_year_value, ytd_change
+        )
+    )
 
 ),
 
@@ -47,22 +79,24 @@ current_values as (
 
     select unpivoted.*
 
-    from (
-        select
-            area_code, measure_id, series, fiscal_year, quarter,
-            value, last_year_value, change, ytd_value, ytd_last_year_value, ytd_change
-        from facts
-    ) unpivot include nulls (
-        value for figure in (value, last_year_value, change, ytd_value, ytd_last_year_value, ytd_change)
-    ) as unpivoted
-    inner join figure_keys using (area_code, measure_id, series, fiscal_year, quarter, figure)
+    from unpivoted
+    inner join figure_keys
+        on {{ columns_equal('unpivoted', 'figure_keys', [
+            'area_code', 'measure_id', 'series', 'fiscal_year', 'quarter', 'figure'
+        ]) }}
 
 ),
 
 versions as (
 
     select
-        area_code, measure_id, series, fiscal_year, quarter, figure, value,
+        area_code,
+        measure_id,
+        series,
+        fiscal_year,
+        quarter,
+        figure,
+        value,
         published_at as version_at,
         published_at as sort_at,
         report_label as version_label
@@ -72,7 +106,13 @@ versions as (
     union all
 
     select
-        area_code, measure_id, series, fiscal_year, quarter, figure, value,
+        area_code,
+        measure_id,
+        series,
+        fiscal_year,
+        quarter,
+        figure,
+        value,
         cast(null as timestamp) as version_at,
         timestamp '9999-12-31' as sort_at,
         'not yet published (warehouse as of {{ var("as_of") }})' as version_label
@@ -108,22 +148,24 @@ revised as (
     select
         sequenced.*,
         case
-            when figure = 'value' then quarter_start
-            when figure = 'ytd_value' then year_start
-            when figure in ('last_year_value', 'change') then quarter_start - interval 12 month
-            else year_start - interval 12 month
+            when sequenced.figure = 'value' then sequenced.quarter_start
+            when sequenced.figure = 'ytd_value' then sequenced.year_start
+            when
+                sequenced.figure in ('last_year_value', 'change')
+                then sequenced.quarter_start - interval 12 month
+            else sequenced.year_start - interval 12 month
         end as window_start,
         case
-            when figure in ('last_year_value', 'ytd_last_year_value')
-                then quarter_start - interval 9 month - interval 1 day
-            else quarter_start + interval 3 month - interval 1 day
+            when sequenced.figure in ('last_year_value', 'ytd_last_year_value')
+                then sequenced.quarter_start - interval 9 month - interval 1 day
+            else sequenced.quarter_start + interval 3 month - interval 1 day
         end as window_end
 
     from sequenced
     where
-        version_number > 1
-        and value is distinct from previous_value
-        and coalesce(abs(value - previous_value) >= 1e-9, true)
+        sequenced.version_number > 1
+        and sequenced.value is distinct from sequenced.previous_value
+        and coalesce(abs(sequenced.value - sequenced.previous_value) >= 1e-9, true)
 
 ),
 
@@ -139,40 +181,6 @@ series_feeds as (
         ) as feed_name
 
     from measures
-
-),
-
-classified_loads as (
-
-    select
-        loads.*,
-        case
-            when superseded.load_id is not null and loads.feed_name = 'policeuk_street'
-                then 'police.uk re-issued a month'
-            when superseded.load_id is not null
-                then 'a corrected file superseded an earlier one'
-            when earlier.load_id is not null then 'another delivery for the period'
-            else 'a late return arrived'
-        end
-        || ' (' || loads.feed_name || ': ' || regexp_extract(loads.file_name, '[^/]+$')
-        || ', received ' || loads.received_on || ')' as reason
-
-    from loads
-    left join (
-        select distinct superseded_by_load_id as load_id from loads
-    ) as superseded
-        on loads.load_id = superseded.load_id
-    left join (
-        select distinct later.load_id
-        from loads as later
-        inner join loads as older
-            on
-                later.feed_name = older.feed_name
-                and older.received_at < later.received_at
-                and older.period_start <= later.period_end
-                and older.period_end >= later.period_start
-    ) as earlier
-        on loads.load_id = earlier.load_id
 
 ),
 
@@ -198,9 +206,9 @@ explained as (
         on
             series_feeds.feed_name = classified_loads.feed_name
             and classified_loads.received_at > coalesce(revised.previous_at, timestamp '1900-01-01')
-            and classified_loads.received_at <= revised.sort_at
-            and classified_loads.period_start <= revised.window_end
-            and classified_loads.period_end >= revised.window_start
+            and revised.sort_at >= classified_loads.received_at
+            and revised.window_end >= classified_loads.period_start
+            and revised.window_start <= classified_loads.period_end
     group by all
 
 ),
@@ -224,12 +232,14 @@ final as (
         revised.version_label as revised_in,
         coalesce(
             explained.reasons,
-            'no delivery in the ledger explains it (a rule, reference data or the as-of date changed)'
+            'no delivery in the ledger explains it (a rule, a seed or the as-of date changed)'
         ) as reason
 
     from revised
     left join explained
-        using (area_code, measure_id, series, fiscal_year, quarter, figure, sort_at)
+        on {{ columns_equal('revised', 'explained', [
+            'area_code', 'measure_id', 'series', 'fiscal_year', 'quarter', 'figure', 'sort_at'
+        ]) }}
 
 )
 

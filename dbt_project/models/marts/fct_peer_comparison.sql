@@ -10,7 +10,12 @@
 --                percentiles, phi = mean(z_j^2) over the I peers, tau^2 =
 --                max(0, (I phi - (I - 1)) / (sum w - sum w^2 / sum w)), w = 1/se^2
 --   limits       theta +/- z sqrt(se_i^2 + tau^2), z 1.96 (95 %) and 3.09 (99.8 %)
--- Label at the 99.8 % limits.  Rates and limits are rounded to 6 decimal places.  Empty until the national data is loaded.
+-- Label at the 99.8 % limits.  Rates and limits are rounded to 6 decimal places.
+-- Empty until the national data is loaded.
+{%- set period_keys = [
+    'area_code', 'measure_id', 'series', 'period_type', 'fiscal_year', 'quarter'
+] %}
+
 with
 
 rates as (
@@ -69,13 +74,14 @@ peer_z as (
         peer_rates.*,
         peer_target.peer_weighted_rate,
         {{ poisson_rate_se('peer_target.peer_weighted_rate', 'peer_rates.population') }} as se,
-        (peer_rates.rate_per_1000 - peer_target.peer_weighted_rate)
-        / nullif({{ poisson_rate_se('peer_target.peer_weighted_rate', 'peer_rates.population') }}, 0)
-            as z
+        (peer_rates.rate_per_1000 - peer_target.peer_weighted_rate) / nullif(
+            {{ poisson_rate_se('peer_target.peer_weighted_rate', 'peer_rates.population') }}, 0
+        ) as z
 
     from peer_rates
     inner join peer_target
-        using (area_code, measure_id, series, period_type, fiscal_year, quarter)
+        on
+            {{ columns_equal('peer_rates', 'peer_target', period_keys) }}
 
 ),
 
@@ -89,7 +95,9 @@ winsorised as (
         ) as z_winsorised
 
     from peer_z
-    window per_group as (partition by area_code, measure_id, series, period_type, fiscal_year, quarter)
+    window per_group as (
+        partition by area_code, measure_id, series, period_type, fiscal_year, quarter
+    )
 
 ),
 
@@ -142,19 +150,25 @@ compared as (
         dispersion.phi,
         case
             when dispersion.peers_used >= 2 and dispersion.sum_w > 0
-                then greatest(0.0, (dispersion.peers_used * dispersion.phi - (dispersion.peers_used - 1))
-                    / (dispersion.sum_w - dispersion.sum_w2 / dispersion.sum_w))
+                then greatest(
+                    0.0,
+                    (dispersion.peers_used * dispersion.phi - (dispersion.peers_used - 1))
+                    / (dispersion.sum_w - dispersion.sum_w2 / dispersion.sum_w)
+                )
             else 0.0
         end as tau2,
         {{ poisson_rate_se('peer_target.peer_weighted_rate', 'rates.population') }} as se
 
     from rates
     left join peer_target
-        using (area_code, measure_id, series, period_type, fiscal_year, quarter)
+        on
+            {{ columns_equal('rates', 'peer_target', period_keys) }}
     left join dispersion
-        using (area_code, measure_id, series, period_type, fiscal_year, quarter)
+        on
+            {{ columns_equal('rates', 'dispersion', period_keys) }}
     left join national
-        using (measure_id, series, period_type, fiscal_year, quarter)
+        on
+            {{ columns_equal('rates', 'national', period_keys[1:]) }}
     where rates.area_code in (select peer_groups.area_code from peer_groups)
 
 ),

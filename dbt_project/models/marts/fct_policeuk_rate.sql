@@ -7,6 +7,10 @@
 -- A month with no police.uk row for the authority is missing (months_present <
 -- months_expected, is_complete false): its rate is shown but must not be compared.
 -- Periods run from the first to the last month in the police.uk data.
+{%- set period_keys = [
+    'area_code', 'measure_id', 'series', 'period_type', 'fiscal_year', 'quarter'
+] %}
+
 with
 
 street_counts as (
@@ -24,12 +28,6 @@ series_map as (
 population as (
 
     select * from {{ ref('ons_population') }}
-
-),
-
-fiscal_months as (
-
-    select * from {{ ref('int_fiscal_months') }}
 
 ),
 
@@ -193,8 +191,12 @@ final as (
         1000.0 * counted.record_count / population.population as rate_per_1000
 
     from grid
-    inner join months_present using (area_code, measure_id, series, period_type, fiscal_year, quarter)
-    inner join counted using (area_code, measure_id, series, period_type, fiscal_year, quarter)
+    inner join months_present
+        on
+            {{ columns_equal('grid', 'months_present', period_keys) }}
+    inner join counted
+        on
+            {{ columns_equal('grid', 'counted', period_keys) }}
     inner join population
         on grid.area_code = population.area_code
 

@@ -14,12 +14,13 @@
 --                quarters still to come, taken as moving together (a level shift
 --                moves every remaining quarter: variance m times their sum's)
 --   probability  of meeting the target: normal with sd = half-width / 1.2816
--- Figures rounded to 6 decimal places.  Needs two previous years; rates and rolling figures are not forecast (a note says so).
+-- Figures rounded to 6 decimal places.  Needs two previous years; rates and rolling
+-- figures are not forecast (a note says so).
 with
 
-facts as (
+history as (
 
-    select * from {{ ref('fct_measure_quarter') }}
+    select * from {{ ref('int_analysis__quarter_history') }}
 
 ),
 
@@ -28,7 +29,9 @@ targets as (
     select * from {{ ref('fct_target_status') }}
     where
         quarter <= 3
-        and target_rule in ('below_fixed_baseline', 'below_previous_year', 'at_least_target', 'above_baseline')
+        and target_rule in (
+            'below_fixed_baseline', 'below_previous_year', 'at_least_target', 'above_baseline'
+        )
 
 ),
 
@@ -38,55 +41,25 @@ measures as (
 
 ),
 
-usable_ytd as (
+dispersion as (
 
     select
-        area_code,
-        measure_id,
-        series,
-        cast(left(fiscal_year, 4) as integer) as year_start,
-        quarter,
-        ytd_value
+        targets.area_code,
+        targets.measure_id,
+        targets.series,
+        targets.fiscal_year,
+        targets.quarter,
+        greatest(1.0, coalesce(avg(quarter_changes.z2_half), 1.0)) as phi
 
-    from facts
-    where ytd_value is not null
-
-),
-
-history as (
-
-    select
-        at_quarter.area_code,
-        at_quarter.measure_id,
-        at_quarter.series,
-        at_quarter.year_start,
-        at_quarter.quarter,
-        outturn.ytd_value / at_quarter.ytd_value as ratio
-
-    from usable_ytd as at_quarter
-    inner join usable_ytd as outturn
+    from targets
+    left join history as quarter_changes
         on
-            at_quarter.area_code = outturn.area_code
-            and at_quarter.measure_id = outturn.measure_id
-            and at_quarter.series = outturn.series
-            and at_quarter.year_start = outturn.year_start
-            and outturn.quarter = 4
-    where at_quarter.quarter <= 3 and at_quarter.ytd_value > 0
-
-),
-
-quarter_changes as (
-
-    select
-        area_code,
-        measure_id,
-        series,
-        cast(left(fiscal_year, 4) as integer) as year_start,
-        quarter,
-        pow({{ wheeler_z('value', 'last_year_value') }}, 2) / 2 as z2_half
-
-    from facts
-    where value >= 0 and last_year_value >= 0
+            targets.area_code = quarter_changes.area_code
+            and targets.measure_id = quarter_changes.measure_id
+            and targets.series = quarter_changes.series
+            and cast(left(targets.fiscal_year, 4) as integer) * 4 + targets.quarter
+            >= quarter_changes.year_start * 4 + quarter_changes.quarter
+    group by all
 
 ),
 
@@ -103,22 +76,17 @@ profiled as (
         targets.target_value,
         measures.ytd_method,
         targets.assessed_value as ytd_value,
-        count(history.ratio) as profile_years,
-        avg(history.ratio) as mean_ratio,
-        stddev_samp(history.ratio) as sd_ratio,
+        count(history.ratio_to_outturn) as profile_years,
+        avg(history.ratio_to_outturn) as mean_ratio,
+        stddev_samp(history.ratio_to_outturn) as sd_ratio,
         min(history.year_start) as first_profile_year,
-        greatest(1.0, coalesce((
-            select avg(quarter_changes.z2_half)
-            from quarter_changes
-            where
-                quarter_changes.area_code = targets.area_code
-                and quarter_changes.measure_id = targets.measure_id
-                and quarter_changes.series = targets.series
-                and quarter_changes.year_start * 4 + quarter_changes.quarter
-                <= cast(left(targets.fiscal_year, 4) as integer) * 4 + targets.quarter
-        ), 1.0)) as phi
+        dispersion.phi
 
     from targets
+    inner join dispersion
+        on {{ columns_equal(
+            'targets', 'dispersion', ['area_code', 'measure_id', 'series', 'fiscal_year', 'quarter']
+        ) }}
     inner join measures
         on
             targets.area_code = measures.area_code
@@ -131,6 +99,7 @@ profiled as (
             and targets.series = history.series
             and targets.quarter = history.quarter
             and history.year_start < cast(left(targets.fiscal_year, 4) as integer)
+            and history.ratio_to_outturn is not null
     group by all
 
 ),
@@ -153,8 +122,15 @@ interval as (
     select
         *,
         sqrt(
-            pow({{ t_80('profile_years - 1') }} * ytd_value * sd_ratio * sqrt(1 + 1.0 / profile_years), 2)
-            + pow({{ z_80() }}, 2) * phi * (4 - quarter) * greatest(forecast_value - ytd_value, 0)
+            pow(
+                {{ t_80('profile_years - 1') }}
+                * ytd_value
+                * sd_ratio
+                * sqrt(1 + 1.0 / profile_years),
+                2
+            )
+            + pow({{ z_80() }}, 2) * phi * (4 - quarter)
+            * greatest(forecast_value - ytd_value, 0)
         ) as half_width
 
     from forecast
@@ -167,27 +143,42 @@ probability as (
         *,
         case
             when forecast_value is null then null
-            when half_width = 0 then
-                case
-                    when target_rule like 'below%' then (forecast_value < target_value)::integer
-                    when target_rule = 'at_least_target' then (forecast_value >= target_value)::integer
-                    else (forecast_value > target_value)::integer
-                end
-            when target_rule like 'below%'
-                then {{ normal_cdf('(target_value - forecast_value) / (half_width / ' ~ z_80() ~ ')') }}
-            else 1 - {{ normal_cdf('(target_value - forecast_value) / (half_width / ' ~ z_80() ~ ')') }}
+            when half_width = 0
+                then
+                    case
+                        when
+                            target_rule like 'below%'
+                            then cast((forecast_value < target_value) as integer)
+                        when
+                            target_rule = 'at_least_target'
+                            then cast((forecast_value >= target_value) as integer)
+                        else cast((forecast_value > target_value) as integer)
+                    end
+            when target_rule like 'below%' then {{ normal_cdf('target_z') }}
+            else 1 - {{ normal_cdf('target_z') }}
         end as probability_of_meeting_target
 
-    from interval
+    from (
+        -- the target in standard deviations (half-width / 1.2816) from the forecast
+        select
+            *,
+            (target_value - forecast_value) / nullif(half_width / {{ z_80() }}, 0) as target_z
+        from interval
+    ) as standardised
 
 ),
 
 outturns as (
 
-    select area_code, measure_id, series, year_start, ytd_value as outturn
+    select
+        area_code,
+        measure_id,
+        series,
+        year_start,
+        outturn
 
-    from usable_ytd
-    where quarter = 4
+    from history
+    where quarter = 4 and outturn is not null
 
 ),
 
@@ -218,10 +209,14 @@ final as (
             else 'likely to miss the target'
         end as forecast_status,
         outturns.outturn as actual_outturn,
-        case when outturns.outturn is not null and probability.forecast_value is not null
-            then outturns.outturn between
-                greatest(probability.ytd_value, probability.forecast_value - probability.half_width)
-                and probability.forecast_value + probability.half_width
+        case
+            when outturns.outturn is not null and probability.forecast_value is not null
+                then
+                    outturns.outturn between
+                    greatest(
+                        probability.ytd_value, probability.forecast_value - probability.half_width
+                    )
+                    and probability.forecast_value + probability.half_width
         end as is_outturn_within_80,
         case
             when probability.ytd_method <> 'sum'
@@ -229,10 +224,11 @@ final as (
             when probability.ytd_value is null then 'not forecast: no usable year to date'
             when probability.profile_years < 2
                 then 'not forecast: fewer than two previous years with usable quarters'
-            else 'year to date x mean seasonal ratio of '
+            else
+                'year to date x mean seasonal ratio of '
                 || probability.profile_years || ' previous years from '
                 || probability.first_profile_year || '/'
-                || lpad(((probability.first_profile_year + 1) % 100)::varchar, 2, '0')
+                || lpad(cast(((probability.first_profile_year + 1) % 100) as varchar), 2, '0')
         end as forecast_note
 
     from probability
