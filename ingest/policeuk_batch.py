@@ -125,9 +125,10 @@ class BatchLoader:
         Only files that are plainly new (not in the ledger by name, size and time; a
         digest not seen before; a UTF-8 CSV without BOM whose header matches the
         batch's) go into a batch.  Any other file, and every file a batch cannot take
-        (a broken row, no rows, a load that fails), goes through :meth:`FileLoader.load` one by
-        one, so the ledger, duplicates, superseding and error messages are exactly
-        those of the one-file path.  Results come back in the order of ``paths``.
+        (a broken row, no rows, a load that fails), goes through
+        :meth:`FileLoader.load` one by one, so the ledger, duplicates, superseding and
+        error messages are exactly those of the one-file path.  Results come back in
+        the order of ``paths``.
         """
         displays = [self.loader.display(p) for p in paths]
         known = ledger.known_files(self.con, feed.name)
@@ -236,19 +237,20 @@ class BatchLoader:
 
         1. Each file's rows, counted from its line ends (:meth:`_count_batch`;
            ``counted`` ran while the previous batch loaded); a file with none goes
-           through :meth:`FileLoader.load` for its exact error.  Load ids are taken for the whole
-           batch in delivery order.
+           through :meth:`FileLoader.load` for its exact error.  Load ids are taken for
+           the whole batch in delivery order.
         2. The files are split into as many parts as DuckDB has threads; each part loads
            on its own cursor, in its own transaction (rows and ledger rows together),
            with one ``INSERT … SELECT`` straight from ``read_csv`` that also applies the
            contract rules to every row, inside or outside the areas kept: a row that
-           breaks one stops the statement naming its file, the part is rolled back, that
-           file goes through :meth:`FileLoader.load` (which names row, column and value) and the
-           rest of the part is loaded again.  Row numbers come from ``row_number() over
-           ()``, which keeps file order but reads on one thread (hence one loader per
-           thread), less the counted rows of the part's earlier files; a row number
-           outside its file's counted rows stops the statement the same way, and the
-           part's last file is counted exactly.
+           breaks one stops the statement naming its file (:func:`marked_file`), the
+           part is rolled back, that file goes through :meth:`FileLoader.load` (which
+           names row, column and value) and the rest of the part is loaded again.
+           Row numbers come from ``row_number() over ()``, which keeps file order but
+           reads on one thread (hence one loader per thread), less the counted rows of
+           the part's earlier files; a row number outside its file's counted rows
+           stops the statement the same way, and the part's last file is counted
+           exactly.
         3. Latest delivery wins (:func:`ingest.ledger.supersede`) over the feed's ledger.
         """
         try:
