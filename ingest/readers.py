@@ -115,7 +115,7 @@ def _transcode(path: Path, display: str, tmpdir: Path) -> Path:
     return out
 
 
-def _read_header(path: Path, display: str) -> list[str]:
+def read_header(path: Path, display: str) -> list[str]:
     """The header row of a UTF-8 file (only the first line is decoded here)."""
     with path.open("rb") as fh:
         first = fh.readline()
@@ -128,7 +128,9 @@ def _read_header(path: Path, display: str) -> list[str]:
     return next(csv.reader([text]))
 
 
-def _register_columns(header: list[str], display: str) -> list[str]:
+def register_columns(header: list[str], display: str) -> list[str]:
+    """The header as normalised column names (blank ones numbered); a name twice is an
+    error naming both positions."""
     names = [normalise_header(h) for h in header]
     seen: dict[str, int] = {}
     for index, name in enumerate(names):
@@ -146,7 +148,9 @@ def _register_columns(header: list[str], display: str) -> list[str]:
     return names
 
 
+# read only when DuckDB's rejects table has nothing (see _reject_from_text)
 _DUCK_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_DUCK_FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
 def csv_options(columns: str) -> str:
@@ -159,8 +163,12 @@ def csv_options(columns: str) -> str:
 
 
 def _first_reject(con: duckdb.DuckDBPyConnection, source: str, columns: str):
-    """(line, column name, error type) of the file's first broken line, from DuckDB's own
-    rejects table (a structured signal, unlike the error text); None if none is found."""
+    """(line, error type, column index) of the file's first broken line, from DuckDB's own
+    rejects table (a structured signal, unlike the error text); None if none is found.
+
+    A line with too few or too many fields has one rejects row per missing or extra
+    field; its first (lowest ``column_idx``) is where the line ends, so ``column_idx`` is
+    the number of fields found, as DuckDB's message says."""
     # on a cursor of its own: the failed read may have aborted the caller's transaction
     con = con.cursor()
     try:
@@ -170,7 +178,8 @@ def _first_reject(con: duckdb.DuckDBPyConnection, source: str, columns: str):
             " rejects_scan = '_csp_scans')"
         ).fetchall()
         return con.execute(
-            "select line, column_name, error_type from _csp_rejects order by line limit 1"
+            "select line, error_type, column_idx from _csp_rejects"
+            " order by line, column_idx limit 1"
         ).fetchone()
     except duckdb.Error:
         return None
@@ -178,33 +187,45 @@ def _first_reject(con: duckdb.DuckDBPyConnection, source: str, columns: str):
         con.close()  # its temporary rejects tables go with it
 
 
-def _explain_duckdb_csv_error(
-    exc: duckdb.Error, display: str, encoding: str, reject: tuple | None = None
-) -> IngestError:
-    text = str(exc)
+def _reject_from_text(text: str, expected: int) -> tuple[int | None, str | None, int | None]:
+    """What :func:`_first_reject` gives, read from DuckDB's message instead: only when the
+    rejects table had nothing (its message is then all DuckDB says)."""
     match = _DUCK_LINE.search(text)
     line = int(match.group(1)) if match else None
-    kind = reject[2] if reject else None
-    if reject and reject[0] is not None:
-        line = int(reject[0])
+    fields = _DUCK_FIELDS.search(text)
+    if "Invalid unicode" in text:
+        return line, "INVALID UNICODE", None
+    if fields:
+        found = int(fields.group(2))
+        return line, "TOO MANY COLUMNS" if found > expected else "MISSING COLUMNS", found
+    if "unterminated quote" in text.lower():
+        return line, "UNQUOTED VALUE", None
+    return line, None, None
+
+
+def _explain_duckdb_csv_error(
+    exc: duckdb.Error, display: str, encoding: str, expected: int, reject: tuple | None
+) -> IngestError:
+    """The message for a CSV DuckDB cannot read, chosen by the error type of the first
+    rejected line (``reject``, from :func:`_first_reject`)."""
+    text = str(exc)
+    line, kind, column = reject if reject else _reject_from_text(text, expected)
     if kind == "LINE SIZE OVER MAXIMUM":
         return IngestError(display, f"line too long (maximum {MAX_LINE_BYTES:,} bytes)", row=line)
-    if "Invalid unicode" in text or kind == "INVALID UNICODE":
+    if kind == "INVALID UNICODE":
         return IngestError(
             display,
             f"not valid {encoding} text; the contract says {encoding}"
             " (was it saved as Windows-1252 / ANSI?)",
             row=line,
         )
-    found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
-    if found:
+    if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
         return IngestError(
             display,
-            f"expected {found.group(1)} fields but found {found.group(2)}"
-            " (truncated or malformed line)",
+            f"expected {expected} fields but found {column} (truncated or malformed line)",
             row=line,
         )
-    if kind == "UNQUOTED VALUE" or (kind is None and "unterminated quote" in text.lower()):
+    if kind == "UNQUOTED VALUE":
         return IngestError(display, "unterminated quoted field", row=line)
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return IngestError(display, f"unreadable CSV: {first}", row=line)
@@ -243,8 +264,8 @@ def _stage_csv(
 ) -> dict[str, str]:
     encoding = _detect_encoding(path, feed, display)
     source = path if encoding == "utf-8" else _transcode(path, display, tmp)
-    header = _read_header(source, display)
-    names = _register_columns(header, display)
+    header = read_header(source, display)
+    names = register_columns(header, display)
     columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names) + "}"
     try:
         con.execute(
@@ -256,7 +277,7 @@ def _stage_csv(
         )
     except duckdb.Error as exc:
         reject = _first_reject(con, str(source), columns)
-        raise _explain_duckdb_csv_error(exc, display, encoding, reject) from None
+        raise _explain_duckdb_csv_error(exc, display, encoding, len(names), reject) from None
     return dict(zip(names, header, strict=True))
 
 
@@ -360,7 +381,7 @@ def _register_excel(con, index: int, cells: list, rows, display: str):
     body = [[_cell_text(v) for v in row] for row in rows]
     width = max([_used_width(cells)] + [_used_width(row) for row in body])
     header = [c or "" for c in (cells + [None] * width)[:width]]
-    names = _register_columns(header, display)
+    names = register_columns(header, display)
     frame = pd.DataFrame(
         [(row + [None] * width)[:width] for row in body], columns=names, dtype=object
     )

@@ -40,9 +40,10 @@ import dagster as dg
 import duckdb
 
 from ingest.config import Settings
-from ingest.loader import build_fingerprint, build_state_path
-from ingest.warehouse_file import atomic_write_text, disk_full, duckdb_config, open_warehouse
+from ingest.ledger import ledger_last_load_id
+from ingest.warehouse_file import atomic_write_text, disk_full, duckdb_config
 from orchestration.dbt_assets import csp_dbt_assets
+from orchestration.freshness import build_fingerprint, build_state_path
 from orchestration.resources import WAREHOUSE_POOL, WarehouseSettings
 
 SERVING_FILE = "serving.duckdb"
@@ -214,20 +215,9 @@ def publish_marts(
     return Publication(serving, published, rows, published_at, time.monotonic() - started)
 
 
-def ledger_last_load_id(warehouse: Path | str) -> int:
-    """The newest load id of the warehouse's ledger (0 when there is none)."""
-    con = open_warehouse(warehouse, read_only=True)
-    try:
-        return con.execute("select coalesce(max(load_id), 0) from raw.load_log").fetchone()[0]
-    except duckdb.Error:
-        return 0
-    finally:
-        con.close()
-
-
 def record_published_build(settings: Settings) -> Path:
     """Write (atomically) what the published build was made from; the nightly schedule
-    compares it with the ledger (``ingest.loader.nothing_to_do``)."""
+    compares it with the ledger (``orchestration.freshness.nothing_to_do``)."""
     fingerprint = build_fingerprint(settings, ledger_last_load_id(settings.warehouse))
     path = build_state_path(settings)
     atomic_write_text(path, json.dumps(fingerprint, sort_keys=True))

@@ -24,6 +24,7 @@ from pathlib import Path
 import dagster as dg
 
 from ingest.config import DEFAULT_LANDING, Settings, warn_if_demo_key_on_real_data
+from ingest.ledger import ledger_last_load_id as last_load_id
 from ingest.warehouse_file import (
     DiskFull,
     WarehouseBusy,
@@ -79,22 +80,6 @@ def rejected_since(warehouse: Path, since_load_id: int) -> list[str]:
     finally:
         con.close()
     return [row[0] for row in rows]
-
-
-def last_load_id(warehouse: Path) -> int:
-    if not warehouse.exists():
-        return 0
-    con = open_warehouse(warehouse, read_only=True)
-    try:
-        exists = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'raw'"
-            " and table_name = 'load_log'"
-        ).fetchone()[0]
-        if not exists:
-            return 0
-        return con.execute("select coalesce(max(load_id), 0) from raw.load_log").fetchone()[0]
-    finally:
-        con.close()
 
 
 def run(job_name: str = "csp_nightly") -> int:
@@ -161,7 +146,7 @@ def _run_locked(job_name: str, settings: Settings, warehouse: Path) -> int:
         print("(no new or changed files)")
     for error in rejected_since(warehouse, before):
         print(f"REJECTED: {error}")
-    from ingest.loader import held_back  # still settling, or a symbolic link
+    from ingest.landing import held_back  # still settling, or a symbolic link
 
     for reason in held_back(settings):
         print(f"NOT LOADED, {reason}")

@@ -15,7 +15,7 @@ from bench import procmon
 from bench.forces import FORCES, authorities, slug
 from bench.generate import HEADER, generate
 from bench.harness import render, targets, write_doc
-from ingest import loader as loader_module
+from ingest import policeuk_batch
 from ingest.loader import ingest_landing
 
 SAMPLE_FORCES = ["Cleveland Police", "Durham Constabulary", "Northumbria Police"]
@@ -87,7 +87,7 @@ def test_area_all_keeps_every_known_row_with_its_area(national, settings, batche
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(path.read_bytes())
     if not batched:
-        monkeypatch.setattr(loader_module, "BATCH_FILES", 1)
+        monkeypatch.setattr(policeuk_batch, "BATCH_FILES", 1)
     settings = dataclasses.replace(settings, area_code="all", as_of=date(2014, 8, 31))
     results = ingest_landing(settings, feeds=["policeuk_street"])
     assert {r.status for r in results} == {"loaded"}

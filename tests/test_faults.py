@@ -31,9 +31,9 @@ import duckdb
 import pytest
 
 from ingest.config import Settings
-from ingest.loader import build_state_path, nothing_to_do
 from ingest.warehouse_file import WarehouseBusy, open_warehouse
 from orchestration import writer_lock
+from orchestration.freshness import build_state_path, nothing_to_do
 from tests.test_dbt_marts import AREA, sample_build
 from tests.test_dbt_marts import AS_OF as SAMPLE_AS_OF
 

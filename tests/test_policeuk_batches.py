@@ -1,4 +1,4 @@
-"""The police.uk batch path (``Loader.load_many``): parallel loaders, row numbers,
+"""The police.uk batch path (``BatchLoader.load_many``): parallel loaders, row numbers,
 broken files inside a part, corrections inside a batch, and the superseding repair."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from bench.generate import generate
-from ingest import loader as loader_module
+from ingest import policeuk_batch
+from ingest.file_load import FileLoader
 from ingest.loader import ingest_landing
 
 FORCES = ["Cleveland Police", "Durham Constabulary", "Northumbria Police"]
@@ -76,14 +77,14 @@ def test_every_row_number_is_the_line_a_person_sees(national, area_all):
 def test_the_loaders_run_in_parallel_parts(national, area_all, monkeypatch):
     _land(national, area_all)
     parts: list[int] = []
-    real = loader_module._PartLoad._load
+    real = policeuk_batch.PartLoad._load
 
     def spy(self, part):
         parts.append(len(part))
         return real(self, part)
 
-    monkeypatch.setattr(loader_module._PartLoad, "_load", spy)
-    monkeypatch.setattr(loader_module.Loader, "_threads", lambda self: 2)
+    monkeypatch.setattr(policeuk_batch.PartLoad, "_load", spy)
+    monkeypatch.setattr(policeuk_batch.BatchLoader, "_threads", lambda self: 2)
     ingest_landing(area_all, feeds=["policeuk_street"])
     assert len(parts) == 2 and sum(parts) == 6
 
@@ -162,7 +163,7 @@ def test_many_batches_load_in_delivery_order(national, area_all, monkeypatch):
     for age, path in enumerate(reversed(files)):  # the last file delivered first
         stamp = 1_700_000_000 - age * 60
         os.utime(path, (stamp, stamp))
-    monkeypatch.setattr(loader_module, "BATCH_FILES", 2)
+    monkeypatch.setattr(policeuk_batch, "BATCH_FILES", 2)
     results = ingest_landing(area_all, feeds=["policeuk_street"])
     landing = Path(area_all.landing)
     delivered = [p.relative_to(landing).as_posix() for p in sorted(files, key=os.path.getmtime)]
@@ -193,15 +194,15 @@ def test_rows_the_line_count_gets_wrong_are_caught_and_loaded_exactly(
     spanning.write_text("\n".join(lines) + "\n")
     for order, path in enumerate(files):  # delivered in list order: the blank one mid-part
         os.utime(path, (1_700_000_000 + order, 1_700_000_000 + order))
-    monkeypatch.setattr(loader_module.Loader, "_threads", lambda self: 1)  # one part
-    real = loader_module.Loader.load
+    monkeypatch.setattr(policeuk_batch.BatchLoader, "_threads", lambda self: 1)  # one part
+    real = FileLoader.load
     one_by_one: list[str] = []
 
     def spy(self, feed, path, sha=None, load_id=None):
         one_by_one.append(path.name)
         return real(self, feed, path, sha, load_id)
 
-    monkeypatch.setattr(loader_module.Loader, "load", spy)
+    monkeypatch.setattr(FileLoader, "load", spy)
     results = {r.file_name: r for r in ingest_landing(area_all, feeds=["policeuk_street"])}
     assert sorted(one_by_one) == sorted([blank.name, spanning.name])
     assert {r.status for r in results.values()} == {"loaded"}
