@@ -76,6 +76,9 @@ class Feed:
     # a corrected file supersedes an earlier load of the same feed, period and scope
     # (partner returns: the agency; police.uk: the force)
     scope_column: str | None = None
+    # rows name a catalogue series in columns measure_id and series: it must be one of the
+    # catalogue (seed measures, read through catalogue.measures)
+    names_catalogue_series: bool = False
 
     @property
     def table(self) -> str:
@@ -252,6 +255,7 @@ FEEDS: dict[str, Feed] = {
             ),
             period_column="fiscal_year",
             scope_column="agency",
+            names_catalogue_series=True,
             ratio_pairs=(("numerator", "denominator"),),
             natural_key=("measure_id", "series", "fiscal_year", "quarter"),
         ),

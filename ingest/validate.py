@@ -206,7 +206,25 @@ def build_rules(
                     f"{num}::varchar || ' > ' || {den}::varchar",
                 )
             )
+    if feed.names_catalogue_series and {"measure_id", "series"} <= present.keys():
+        measure, series = (exprs(feed.column(c))[0] for c in ("measure_id", "series"))
+        rules.append(catalogue_rule(measure, series))
     return rules
+
+
+def catalogue_rule(measure: str, series: str) -> Rule:
+    """The row's measure_id and series name a series of the catalogue (seed measures, read
+    through ``catalogue.measures``); the message lists the known ones."""
+    from catalogue.measures import series_keys
+
+    known = [f"{m} {s}" for m, s in series_keys()]
+    named = f"concat_ws(' ', {measure}, coalesce({series}, ''))"
+    return Rule(
+        "measure_id",
+        f"not a measure and series of the catalogue (known: {', '.join(known)})",
+        f"{measure} is not null and {named} not in ({', '.join(map(sql_literal, known))})",
+        named,
+    )
 
 
 def check_rules(

@@ -31,6 +31,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from catalogue.plan_year import plan_year
 from orchestration.publish import GROUP, SERVING_KEY, serving_path
 from orchestration.resources import WarehouseSettings
 
@@ -80,10 +81,7 @@ def read_chase_lists(
     try:
         as_of = con.execute("select max(as_of) from meta.publication").fetchone()[0]
         if fiscal_year is None:
-            fiscal_year = con.execute(
-                "select max(fiscal_year) from marts.dim_fiscal_quarter where default_due_date <= ?",
-                [as_of],
-            ).fetchone()[0]
+            fiscal_year = plan_year(con, as_of)
         cursor = con.execute(
             """
             select coalesce(r.owner, '(no owner)') as agency, r.area_code, r.measure_id,

@@ -11,12 +11,11 @@ Every feed asset ``raw/<feed>`` gets two checks, computed by one check op:
 ``volume`` (WARN, not blocking)  suite ``feed.<feed>.volume``: rows per fiscal quarter
     against the same months last year, within ``CSP_VOLUME_TOLERANCE``.
 
-Every mart the BI tools read gets one check per (asset, check name) of the suites in
-``expectations/marts.py`` (``mart_checks``): ``marts/fct_measure_quarter`` and
-``marts/fct_target_status`` ``expectations`` (blocking, ERROR: grain, allowed values,
-completeness of the series x quarter grid, year to date); ``marts/fct_missing_returns``
-``missing_returns`` (WARN: lists every return not received complete and on time);
-``marts/fct_published_reconciliation`` ``expectations`` (WARN, structure only; lists the
+The marts' integrity (grain, keys, allowed values, completeness, year to date) is the
+dbt tests' (dagster-dbt asset checks).  GX lists what they cannot (``expectations/marts.py``,
+``mart_checks``): ``marts/fct_missing_returns`` ``missing_returns`` (WARN: every open
+return of the current plan year, with a rollup by owning agency) and
+``marts/fct_published_reconciliation`` ``expectations`` (WARN, never failed: lists the
 differences).
 
 Each run re-renders GX Data Docs into ``gx_data_docs/`` next to the warehouse file.
@@ -163,9 +162,11 @@ def listing_metadata(result: MartResult) -> tuple[dict[str, dg.MetadataValue], s
     import pandas as pd
 
     listing = result.spec.listing
-    if listing is None or (result.outcome.success and not listing.always):
+    if listing is None:
         return {}, None
     frame = result.frame
+    if result.outcome.success and not listing.always:
+        return {f"{listing.key}_count": dg.MetadataValue.int(len(frame))}, None
     shown = frame.head(listing.limit)[[c for c, _ in listing.columns]]
     rows = [[None if pd.isna(v) else v for v in row] for row in shown.itertuples(index=False)]
     table = md_table([header for _, header in listing.columns], rows)
@@ -181,7 +182,23 @@ def listing_metadata(result: MartResult) -> tuple[dict[str, dg.MetadataValue], s
     }
     if len(frame):
         metadata[listing.key] = dg.MetadataValue.md(table)
+    if listing.rollup_by and len(frame):
+        column, header = listing.rollup_by
+        metadata[f"{listing.key}_by_{column}"] = dg.MetadataValue.md(rollup_table(frame, listing))
     return metadata, summary
+
+
+def rollup_table(frame, listing) -> str:
+    """Rows per value of ``listing.rollup_by`` (e.g. per owning agency), split by ``count_by``."""
+    column, header = listing.rollup_by
+    by = listing.count_by
+    kinds = sorted(frame[by].dropna().unique()) if by else []
+    rows = []
+    for value, group in frame.fillna({column: "(none)"}).groupby(column, sort=True):
+        counts = group[by].value_counts() if by else {}
+        rows.append([value, len(group), *(int(counts.get(k, 0)) for k in kinds)])
+    rows.sort(key=lambda r: (-r[1], str(r[0])))
+    return md_table([header, "returns", *kinds], rows)
 
 
 def mart_check_result(results: list[MartResult], warehouse) -> dg.AssetCheckResult:

@@ -617,185 +617,10 @@ def test_a_mart_suite_is_a_few_lines(settings):
     )
 
 
-# -- the mart suites (expectations/marts.py) on a small warehouse -----------------------------
-
-MART_AS_OF = date(2015, 5, 31)  # 2014/15 (the monitored start) has ended, 2015/16 has not
-
-
-def mart_warehouse(settings) -> None:
-    """Two catalogue series over 2014/15: 1.3 a count summed over the year (Q3 missing) and
-    1.2 a percentage; the tables hold just the columns the mart suites read."""
-    fact = [
-        # measure, series, year, q, unit, value, numerator, denominator, ytd, status
-        ("1.3", "total", "2014/15", 1, "count", 10, None, None, 10, "reported"),
-        ("1.3", "total", "2014/15", 2, "count", 20, None, None, 30, "late"),
-        ("1.3", "total", "2014/15", 3, "count", None, None, None, None, "missing"),
-        ("1.3", "total", "2014/15", 4, "count", 5, None, None, None, "reported"),
-        ("1.2", "total", "2014/15", 1, "percent", 50, 5, 10, 50, "reported"),
-        ("1.2", "total", "2014/15", 2, "percent", 60, 6, 10, 55, "reported"),
-        ("1.2", "total", "2014/15", 3, "percent", 70, 7, 10, 60, "reported"),
-        ("1.2", "total", "2014/15", 4, "percent", 80, 8, 10, 65, "reported"),
-    ]
-    con = duckdb.connect(str(settings.warehouse))
-    try:
-        con.execute("create schema reference; create schema marts")
-        con.execute(
-            "create table reference.measures as select * from (values ('1.3', 'total'),"
-            " ('1.2', 'total')) t(measure_id, series)"
-        )
-        con.execute(
-            "create table reference.fiscal_calendar as"
-            " select fy.fiscal_year, q.quarter,"
-            " last_day(make_date(fy.start_year, 4, 1) + to_months(3 * q.quarter - 1)) as period_end"
-            " from (values ('2014/15', 2014), ('2015/16', 2015)) fy(fiscal_year, start_year)"
-            " cross join range(1, 5) q(quarter)"
-        )
-        con.execute(
-            "create table marts.dim_measure as select 'E06000004' as area_code, * from"
-            " (values ('1.3', 'total', 'sum'), ('1.2', 'total', 'ratio'))"
-            " t(measure_id, series, ytd_method)"
-        )
-        con.execute(
-            "create table marts.fct_measure_quarter (area_code varchar, measure_id varchar,"
-            " series varchar, fiscal_year varchar, quarter integer, unit varchar, value double,"
-            " numerator double, denominator double, ytd_value double, data_status varchar)"
-        )
-        con.executemany(
-            "insert into marts.fct_measure_quarter values ('E06000004', ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?)",
-            fact,
-        )
-    finally:
-        con.close()
-
-
-def run_fact_suites(settings, sql: str = ""):
-    from dataclasses import replace
-
-    from expectations.marts import MART_SUITES, validate_marts
-
-    if sql:
-        con = duckdb.connect(str(settings.warehouse))
-        try:
-            con.execute(sql)
-        finally:
-            con.close()
-    specs = [s for s in MART_SUITES if s.asset_key == ("marts", "fct_measure_quarter")]
-    results = validate_marts(replace(settings, as_of=MART_AS_OF), specs)
-    return {r.spec.suite: r.outcome for r in results}
-
-
-def test_fact_suites_pass_on_a_consistent_mart(settings):
-    mart_warehouse(settings)
-    outcomes = run_fact_suites(settings)
-    assert set(outcomes) == {
-        "mart.fct_measure_quarter",
-        "mart.fct_measure_quarter.completeness",
-        "mart.fct_measure_quarter.ytd",
-    }
-    failed = {suite: o.failures for suite, o in outcomes.items() if not o.success}
-    assert not failed
-
-
-def test_completeness_names_missing_and_unexpected_series_quarters(settings):
-    from expectations.runner import sample_markdown
-
-    mart_warehouse(settings)
-    outcomes = run_fact_suites(
-        settings,
-        "delete from marts.fct_measure_quarter where measure_id = '1.2' and quarter = 3;"
-        " insert into marts.fct_measure_quarter (area_code, measure_id, series, fiscal_year,"
-        " quarter, unit, data_status) values"
-        " ('E06000004', '1.3', 'total', '2015/16', 1, 'count', 'not_yet_due'),"
-        " ('E06000004', '9.9', 'total', '2014/15', 1, 'count', 'missing')",
-    )
-    completeness = outcomes["mart.fct_measure_quarter.completeness"]
-    assert not completeness.success
-    rows = sample_markdown(
-        completeness.failures, ("measure_id", "series", "fiscal_year", "quarter")
-    )
-    assert "| 1.2 | total | 2014/15 | 3 | rows_in_mart=0 |" in rows  # a missing row
-    assert "| 1.3 | total | 2015/16 | 1 | in_catalogue_grid=False |" in rows  # not yet ended
-    assert "| 9.9 | total | 2014/15 | 1 | in_catalogue_grid=False |" in rows  # not in catalogue
-
-
-def test_duplicate_rows_break_the_grain_and_completeness(settings):
-    mart_warehouse(settings)
-    outcomes = run_fact_suites(
-        settings,
-        "insert into marts.fct_measure_quarter select * from marts.fct_measure_quarter"
-        " where measure_id = '1.3' and quarter = 1",
-    )
-    grain = outcomes["mart.fct_measure_quarter"]
-    assert [f.expectation for f in grain.failures] == ["expect_compound_columns_to_be_unique"]
-    assert not outcomes["mart.fct_measure_quarter.completeness"].success
-
-
-@pytest.mark.parametrize(
-    ("sql", "expectation"),
-    [
-        (
-            "update marts.fct_measure_quarter set value = 101"
-            " where measure_id = '1.2' and quarter = 2",
-            "expect_column_values_to_be_between",
-        ),
-        (
-            "update marts.fct_measure_quarter set ytd_value = -1 where measure_id = '1.2'",
-            "expect_column_values_to_be_between",
-        ),
-        (
-            "update marts.fct_measure_quarter set data_status = 'unknown' where quarter = 1",
-            "expect_column_values_to_be_in_set",
-        ),
-        (
-            "update marts.fct_measure_quarter set numerator = 11 where measure_id = '1.2'",
-            "expect_column_pair_values_a_to_be_greater_than_b",
-        ),
-    ],
-    ids=["percent-above-100", "percent-ytd-below-0", "unknown-status", "numerator-above"],
-)
-def test_fact_values_outside_their_rules_fail(settings, sql, expectation):
-    mart_warehouse(settings)
-    outcome = run_fact_suites(settings, sql)["mart.fct_measure_quarter"]
-    assert [f.expectation for f in outcome.failures] == [expectation]
-
-
-@pytest.mark.parametrize(
-    "sql",
-    [
-        # summed over the missing Q3: the mart's gap rule says no year to date after a gap
-        "update marts.fct_measure_quarter set ytd_value = 35 where measure_id = '1.3'"
-        " and quarter = 4",
-        # an arithmetic slip
-        "update marts.fct_measure_quarter set ytd_value = 31 where measure_id = '1.3'"
-        " and quarter = 2",
-        # a usable quarter without its year to date
-        "update marts.fct_measure_quarter set ytd_value = null where measure_id = '1.3'"
-        " and quarter = 2",
-    ],
-    ids=["summed-over-a-gap", "slip", "missing-ytd"],
-)
-def test_ytd_of_counts_is_the_sum_of_usable_quarters(settings, sql):
-    mart_warehouse(settings)
-    outcome = run_fact_suites(settings, sql)["mart.fct_measure_quarter.ytd"]
-    [failure] = outcome.failures
-    assert failure.expectation == "expect_column_pair_values_to_be_equal"
-    assert failure.unexpected_count == 1 and failure.rows[0]["measure_id"] == "1.3"
-
-
-def test_ytd_frame_follows_the_gap_rule(settings):
-    from expectations.marts import mart_params, ytd_frame
-
-    mart_warehouse(settings)
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        frame = ytd_frame(con, mart_params(settings))
-    finally:
-        con.close()
-    expected = frame.set_index("quarter")["expected_ytd_value"]
-    assert list(frame["measure_id"].unique()) == ["1.3"]  # the ratio series is not summed
-    assert expected[1] == 10 and expected[2] == 30
-    assert expected.loc[[3, 4]].isna().all()  # no year to date once a quarter is not usable
+# -- the mart checks (expectations/marts.py) ----------------------------------------------
+# Grain, completeness, allowed values and year to date are the marts' dbt tests
+# (tests/test_mart_checks.py seeds a fault for each); GX lists the missing returns and the
+# reconciliation differences.
 
 
 def test_mart_checks_are_wired_by_asset_and_check_name():
@@ -803,33 +628,60 @@ def test_mart_checks_are_wired_by_asset_and_check_name():
     from orchestration.checks import mart_checks
 
     specs = {(s.asset_key.to_user_string(), s.name): s for c in mart_checks for s in c.check_specs}
-    assert specs[("marts/fct_measure_quarter", "expectations")].blocking
-    assert specs[("marts/fct_target_status", "expectations")].blocking
-    assert not specs[("marts/fct_missing_returns", "missing_returns")].blocking
-    assert not specs[("marts/fct_published_reconciliation", "expectations")].blocking
+    assert set(specs) == {
+        ("marts/fct_missing_returns", "missing_returns"),
+        ("marts/fct_published_reconciliation", "expectations"),
+    }  # the marts' integrity is their dbt tests' (dagster-dbt checks), not repeated here
+    assert not any(spec.blocking for spec in specs.values())
     groups = mart_check_groups()
-    assert len(groups[(("marts", "fct_measure_quarter"), "expectations")]) == 3
     assert sum(len(g) for g in groups.values()) == len(MART_SUITES)
     assert len({s.suite for s in MART_SUITES}) == len(MART_SUITES)
 
 
-@dg.asset(key=["marts", "fct_missing_returns"])
-def missing_returns_stub(warehouse: WarehouseSettings):
-    """Stands in for the dbt model: two returns the agencies did not send on time."""
+def missing_returns_table(warehouse: WarehouseSettings, rows: str) -> None:
+    """Stands in for the dbt models: ``marts.fct_missing_returns`` holding ``rows`` and
+    the fiscal quarters the plan year is read from (due 20 days after the quarter)."""
     con = duckdb.connect(str(warehouse.settings().warehouse))
     try:
         con.execute("create schema if not exists marts")
         con.execute(
-            "create or replace table marts.fct_missing_returns as select * from (values"
-            " ('5.1', 'commencements', '2016/17', 2, 'Probation', 'missing', 254,"
-            " date '2016-10-20', null::date, 'blank cell'),"
-            " ('6.4', 'referrals', '2016/17', 1, 'DA service (Harbour)', 'late', 30,"
-            " date '2016-07-20', date '2016-08-19', 'arrived with Q2'))"
-            " t(measure_id, series, fiscal_year, quarter, owner, status, days_overdue,"
-            " due_date, received_date, note)"
+            "create or replace table marts.dim_fiscal_quarter as"
+            " select fy || '/' || lpad(((fy + 1) % 100)::varchar, 2, '0') as fiscal_year,"
+            " q as quarter,"
+            " last_day(make_date(fy, 4, 1) + to_months(3 * q - 1)) + 20 as default_due_date"
+            " from range(2013, 2018) y(fy) cross join range(1, 5) r(q)"
+        )
+        con.execute(
+            f"create or replace table marts.fct_missing_returns as select * from (values {rows})"
+            " t(area_code, measure_id, series, fiscal_year, quarter, owner, status,"
+            " days_overdue, due_date, received_date, note)"
         )
     finally:
         con.close()
+
+
+HISTORY_RETURN = (
+    "('E06000004', '3.1', 'commencements', '2014/15', 3, 'Probation', 'missing', 880,"
+    " date '2015-01-20', null::date, 'never sent')"
+)
+
+
+@dg.asset(key=["marts", "fct_missing_returns"])
+def missing_returns_stub(warehouse: WarehouseSettings):
+    """Two returns of the plan year the agencies did not send on time, and one of 2014/15."""
+    missing_returns_table(
+        warehouse,
+        "('E06000004', '5.1', 'commencements', '2016/17', 2, 'Probation', 'missing', 254,"
+        " date '2016-10-20', null::date, 'blank cell'),"
+        " ('E06000004', '6.4', 'referrals', '2016/17', 1, 'DA service (Harbour)', 'late', 30,"
+        " date '2016-07-20', date '2016-08-19', 'arrived with Q2'), " + HISTORY_RETURN,
+    )
+
+
+@dg.asset(key=["marts", "fct_missing_returns"])
+def history_only_stub(warehouse: WarehouseSettings):
+    """Only a return of an earlier year is outstanding."""
+    missing_returns_table(warehouse, HISTORY_RETURN)
 
 
 def test_missing_returns_warn_and_are_listed_by_series_quarter_and_agency(settings):
@@ -855,3 +707,31 @@ def test_missing_returns_warn_and_are_listed_by_series_quarter_and_agency(settin
         "2 returns due by the as-of date not received complete and on time"
         " (1 late, 1 missing), listed in `missing_returns`"
     )
+    by_agency = evaluation.metadata["missing_returns_by_owner"].value
+    assert "| owning agency | returns | late | missing |" in by_agency
+    assert "| Probation | 1 | 0 | 1 |" in by_agency  # 2014/15 is history, not listed
+    assert "2014/15" not in listed
+
+
+def test_missing_returns_go_green_when_only_earlier_years_are_open(settings):
+    from catalogue.plan_year import plan_year
+    from orchestration.checks import mart_checks
+
+    [check] = [c for c in mart_checks if any(k.name == "missing_returns" for k in c.check_keys)]
+    resource = WarehouseSettings(
+        landing=str(settings.landing), warehouse=str(settings.warehouse), as_of="2017-05-31"
+    )
+    result = dg.materialize([history_only_stub, check], resources={"warehouse": resource})
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.passed, evaluation.description
+    assert evaluation.metadata["missing_returns_count"].value == 0
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        # the plan year: Q4 2016/17 (due 20 April 2017) was due by 31 May; on 10 April
+        # only Q3 was, still 2016/17; on 10 July 2017 Q1 2017/18 was not yet due
+        assert plan_year(con, date(2017, 5, 31)) == "2016/17"
+        assert plan_year(con, date(2017, 4, 10)) == "2016/17"
+        assert plan_year(con, date(2017, 7, 10)) == "2016/17"
+        assert plan_year(con, date(2017, 7, 20)) == "2017/18"
+    finally:
+        con.close()

@@ -35,6 +35,7 @@ from ingest.config import Settings
 from ingest.loader import ingest_landing
 from ingest.sample_data import generate as generate_sample
 from tests.conftest import DESIGN
+from tests.dbt_checks import compiled_tests, copy_warehouse, failing_tests, failing_with_fault
 
 REPO = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -255,6 +256,77 @@ def test_grain_is_unique_per_area(warehouse: Warehouse) -> None:
     series = warehouse.query("select count(*) from reference.measures")[0][0]
     assert per_area.pop(HOME[0]) == series * 16  # 2013/14 Q1 .. 2016/17 Q4
     assert set(per_area.values()) == {len(POLICEUK_SERIES) * 16}
+
+
+MANY_AREA_FAULTS = {
+    # the old GX completeness grid had no area_code: these are what it could not see
+    "another-area-misses-a-quarter": (
+        "delete from marts.fct_measure_quarter where area_code = 'E06000001'"
+        " and measure_id = '2.3' and fiscal_year = '2016/17' and quarter = 2",
+        "fct_measure_quarter_has_every_spine_quarter",
+    ),
+    "another-area-gets-a-home-only-series": (
+        "insert into marts.fct_measure_quarter select * replace ('E06000047' as area_code)"
+        " from marts.fct_measure_quarter where area_code = 'E06000004' and measure_id = '1.4'",
+        "fct_measure_quarter_has_every_spine_quarter",
+    ),
+    "duplicate-in-another-area": (
+        "insert into marts.fct_measure_quarter select * from marts.fct_measure_quarter"
+        " where area_code = 'E06000005' and measure_id = '1.3' and quarter = 1",
+        "unique_combination_fct_measure_quarter",
+    ),
+    "ytd-slip-in-another-area": (
+        "update marts.fct_measure_quarter set ytd_value = ytd_value + 1"
+        " where area_code = 'E06000002' and measure_id = '4.1' and fiscal_year = '2016/17'"
+        " and quarter = 3",
+        "fct_measure_quarter_ytd_sums_usable_quarters",
+    ),
+}
+
+
+def test_mart_checks_hold_for_every_area_and_fail_on_a_seeded_fault(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """The marts' dbt tests and the GX mart checks on the many-area build (issue 11)."""
+    from catalogue.plan_year import plan_year
+    from expectations.marts import MART_SUITES, validate_marts
+
+    tests = compiled_tests(warehouse.root / "target")
+    copy = copy_warehouse(warehouse.path, tmp_path / "copy")
+    con = duckdb.connect(str(copy), read_only=True)
+    try:
+        assert failing_tests(con, tests) == {}
+        year = plan_year(con, AS_OF)
+        open_returns = con.execute(
+            "select area_code, count(*) from marts.fct_missing_returns"
+            " where fiscal_year = ? group by all",
+            [year],
+        ).fetchall()
+    finally:
+        con.close()
+    for name, (sql, test_name) in MANY_AREA_FAULTS.items():
+        failed = failing_with_fault(copy, tests, sql)
+        assert any(t.startswith(test_name) for t in failed), (name, failed)
+
+    # GX: the missing-returns listing names the area of each open plan-year return
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute(
+            "insert into marts.fct_missing_returns select * replace ('E06000047' as area_code,"
+            " 'County Durham' as area_name) from marts.fct_missing_returns"
+            " where area_code = 'E06000004' and fiscal_year = ? limit 1",
+            [year],
+        )
+    finally:
+        con.close()
+    settings = Settings(landing=warehouse.landing, warehouse=copy, as_of=AS_OF, area_code="all")
+    results = {r.spec.suite: r for r in validate_marts(settings, MART_SUITES)}
+    listed = results["mart.fct_missing_returns"].frame
+    expected = dict(open_returns)
+    expected["E06000047"] = expected.get("E06000047", 0) + 1  # the one seeded
+    assert listed.groupby("area_code").size().to_dict() == expected
+    assert not results["mart.fct_missing_returns"].outcome.success
+    assert results["mart.fct_published_reconciliation"].outcome.success
 
 
 def test_other_areas_have_only_police_uk_series(warehouse: Warehouse) -> None:
