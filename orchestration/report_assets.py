@@ -3,7 +3,7 @@
 ``quarterly_report`` (group ``report``) writes ``<data>/reports/<yyyy-yy>-Q<n>/`` (the
 data folder is the warehouse's folder): ``csp-performance-<yyyy-yy>-Q<n>.html`` and
 ``.xlsx``, published as one (``reports/<quarter>`` is a link swapped to a complete
-build: ``orchestration/report/publish.py``).  It reads the marts from the serving copy
+build: ``report/publish.py``).  It reads the marts from the serving copy
 (``serving.duckdb``, published by the ``serving`` asset), never the warehouse, so it
 never waits for or blocks the nightly writer and always reports the last good build.
 
@@ -24,16 +24,16 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.publish import SERVING_KEY, serving_path
-from orchestration.report import (
+from orchestration.resources import WarehouseSettings
+from report import (
     FiscalQuarter,
     ReportDataError,
     build_report,
     report_areas,
     write_report,
 )
-from orchestration.report import latest_complete_quarter as _latest_quarter
-from orchestration.report.presentation import rag_counts, series_views
-from orchestration.resources import WarehouseSettings
+from report import latest_complete_quarter as _latest_quarter
+from report.presentation import rag_counts, series_views
 
 GROUP = "report"
 TIMEZONE = "Europe/London"

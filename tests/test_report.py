@@ -25,7 +25,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from orchestration.report import (
+from report import (
     FiscalQuarter,
     ReportData,
     ReportDataError,
@@ -34,8 +34,8 @@ from orchestration.report import (
     render_html,
     write_report,
 )
-from orchestration.report import formatting as fmt
-from orchestration.report.commentary import (
+from report import formatting as fmt
+from report.commentary import (
     Words,
     count_sentence,
     gap_sentence,
@@ -44,7 +44,7 @@ from orchestration.report.commentary import (
     target_sentence,
     ytd_sentence,
 )
-from orchestration.report.suppression import (
+from report.suppression import (
     BELOW_BOROUGH,
     BOROUGH,
     SMALL,

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from matplotlib import image
 
-from orchestration.report.charts import RAG_COLOURS, TARGET_COLOUR, VALUE_COLOUR
+from report.charts import RAG_COLOURS, TARGET_COLOUR, VALUE_COLOUR
 from tests.test_report import SampleReport, sample_report
 
 pytestmark = pytest.mark.browser

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from orchestration.report.data import ReportData, ReportDataError, build_report, report_areas
-from orchestration.report.html import render_html
-from orchestration.report.publish import publish_folder
-from orchestration.report.quarters import FiscalQuarter, latest_complete_quarter
-from orchestration.report.xlsx import render_xlsx
+from report.data import ReportData, ReportDataError, build_report, report_areas
+from report.html import render_html
+from report.publish import publish_folder
+from report.quarters import FiscalQuarter, latest_complete_quarter
+from report.xlsx import render_xlsx
 
 REPORTS_FOLDER = "reports"
 
@@ -49,7 +49,7 @@ def write_report(
 ) -> ReportFiles:
     """Write the HTML page and the workbook into ``<data_folder>/reports/<yyyy-yy>-Q<n>/``.
 
-    Both are published as one (:func:`orchestration.report.publish.publish_folder`): a
+    Both are published as one (:func:`report.publish.publish_folder`): a
     reader sees the old pair or the new pair, never one file of each build, and never
     half a file.
     """

@@ -16,11 +16,11 @@ from typing import Any
 import pandas as pd
 
 from catalogue import statuses
-from orchestration.report import formatting as fmt
-from orchestration.report.commentary import commentary, series_rank
-from orchestration.report.data import ReportData
-from orchestration.report.formatting import Figure
-from orchestration.report.suppression import (
+from report import formatting as fmt
+from report.commentary import commentary, series_rank
+from report.data import ReportData
+from report.formatting import Figure
+from report.suppression import (
     BOROUGH,
     WITHHELD,
     Level,

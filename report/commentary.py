@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from catalogue import statuses
-from orchestration.report import formatting as fmt
-from orchestration.report.formatting import Figure, as_number
-from orchestration.report.quarters import FiscalQuarter
-from orchestration.report.suppression import is_suppressed
+from report import formatting as fmt
+from report.formatting import Figure, as_number
+from report.quarters import FiscalQuarter
+from report.suppression import is_suppressed
 
 
 @dataclass(frozen=True)

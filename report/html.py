@@ -11,9 +11,9 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from orchestration.report.charts import rag_summary_svg, trend_svg
-from orchestration.report.data import ReportData
-from orchestration.report.presentation import (
+from report.charts import rag_summary_svg, trend_svg
+from report.data import ReportData
+from report.presentation import (
     RAG_ORDER,
     SERIES_COLUMNS,
     SeriesView,

@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.report.quarters import FiscalQuarter
-from orchestration.report.suppression import Level, geography_level
+from report.quarters import FiscalQuarter
+from report.suppression import Level, geography_level
 
 TREND_YEARS = 3  # the trend charts show the report's fiscal year and the two before it
 

@@ -23,9 +23,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orchestration.report.charts import RAG_COLOURS, plotted_values
-from orchestration.report.data import ReportData
-from orchestration.report.presentation import (
+from report.charts import RAG_COLOURS, plotted_values
+from report.data import ReportData
+from report.presentation import (
     SERIES_COLUMNS,
     Cell,
     missing_views,
