@@ -33,7 +33,6 @@ from report import (
     write_report,
 )
 from report import latest_complete_quarter as _latest_quarter
-from report.presentation import rag_counts, series_views
 
 GROUP = "report"
 TIMEZONE = "Europe/London"
@@ -57,8 +56,8 @@ def latest_complete_quarter(as_of: date) -> str:
 
 
 def _report_metadata(files, data) -> dict[str, dg.MetadataValue]:
-    views = series_views(data)
-    counts = rag_counts(views)
+    views = files.views.series
+    counts = files.views.rag_counts
     return {
         "html": dg.MetadataValue.path(str(files.html)),
         "xlsx": dg.MetadataValue.path(str(files.xlsx)),

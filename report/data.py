@@ -2,8 +2,11 @@
 
 Only the marts are read: ``dim_measure``, ``fct_measure_quarter``,
 ``fct_target_status``, ``fct_missing_returns``, ``fct_published_reconciliation`` (and
-``dim_fiscal_quarter`` to check the quarter has ended).  The source is any DuckDB file
-holding them, opened read-only: the serving copy in production, the warehouse in tests.
+``dim_fiscal_quarter`` to check the quarter has ended), and the serving copy's
+``meta.publication`` for the as-of date and publication time.  The source is any DuckDB
+file holding them, opened read-only: the serving copy in production (``make run``, the
+``quarterly_report`` asset), the warehouse in tests (it has no ``meta.publication``: pass
+``as_of`` to print one).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class ReportData:
     trend: pd.DataFrame  # every series x quarter of the trend window
     missing: pd.DataFrame  # missing / late returns of the fiscal year up to the quarter
     reconciliation: pd.DataFrame  # published figures that differ, up to the quarter
-    as_of: date | None = None  # the marts' as-of date (days overdue count to it)
+    as_of: date | None = None  # meta.publication's as-of date (days overdue count to it)
     published_at: datetime | None = None  # when the serving copy was published
     source: str = ""
     extra: dict[str, str] = field(default_factory=dict)
@@ -174,15 +177,6 @@ def _publication(con: duckdb.DuckDBPyConnection) -> tuple[date | None, datetime 
     return (row[0], row[1]) if row else (None, None)
 
 
-def _as_of_from_missing(missing: pd.DataFrame) -> date | None:
-    """The marts' as-of date: a missing return's due date + its days overdue."""
-    rows = missing[missing["status"] != "late"].dropna(subset=["due_date", "days_overdue"])
-    if rows.empty:
-        return None
-    first = rows.iloc[0]
-    return (pd.Timestamp(first["due_date"]) + pd.Timedelta(days=int(first["days_overdue"]))).date()
-
-
 def _area_name(con: duckdb.DuckDBPyConnection, area: str) -> str:
     row = con.execute(
         "select any_value(area_name) from marts.dim_measure where area_code = ?", [area]
@@ -225,7 +219,7 @@ def build_report(
         trend=trend,
         missing=missing,
         reconciliation=reconciliation,
-        as_of=as_of or published_as_of or _as_of_from_missing(missing),
+        as_of=as_of or published_as_of,
         published_at=published_at,
         source=_source_name(source),
     )

@@ -2,7 +2,8 @@
 
 :func:`series_views` turns the marts' rows into printed rows: figures through
 small-number suppression, formatted cells (text and the exact number behind it), the
-status, the RAG and the commentary.  The renderers only lay these out.
+status, the RAG and the commentary.  :func:`report.views.build_views` calls these once
+per report; the renderers only lay the views out.
 """
 
 from __future__ import annotations
@@ -250,13 +251,6 @@ def series_view(data: ReportData, raw: Mapping[str, Any]) -> SeriesView:
 def series_views(data: ReportData) -> list[SeriesView]:
     rows = sorted(data.series.to_dict("records"), key=series_rank)
     return [series_view(data, r) for r in rows]
-
-
-def theme_views(data: ReportData) -> list[ThemeView]:
-    themes: dict[str, list[SeriesView]] = {}
-    for view in series_views(data):
-        themes.setdefault(view.theme, []).append(view)
-    return [ThemeView(name, rows) for name, rows in themes.items()]
 
 
 def rag_counts(views: list[SeriesView]) -> dict[str, int]:

@@ -25,13 +25,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from report.charts import RAG_COLOURS, plotted_values
 from report.data import ReportData
-from report.presentation import (
-    SERIES_COLUMNS,
-    Cell,
-    missing_views,
-    reconciliation_views,
-    theme_views,
-)
+from report.presentation import SERIES_COLUMNS, Cell
+from report.views import ReportViews, build_views
 
 NUMBER_FORMATS = {
     "count": "#,##0",
@@ -116,7 +111,7 @@ def _page_setup(sheet: Worksheet, title_rows: str | None = None) -> None:
         sheet.print_title_rows = title_rows
 
 
-def _report_sheet(sheet: Worksheet, data: ReportData) -> int:
+def _report_sheet(sheet: Worksheet, data: ReportData, views: ReportViews) -> int:
     sheet.title = "Report"
     q = data.quarter
     _set_value(
@@ -131,7 +126,7 @@ def _report_sheet(sheet: Worksheet, data: ReportData) -> int:
     _header(sheet, 4, REPORT_HEADERS, REPORT_WIDTHS)
     row = 5
     written = 0
-    for theme in theme_views(data):
+    for theme in views.themes:
         _set_value(sheet.cell(row=row, column=1), theme.name)
         sheet.cell(row=row, column=1).font = Font(bold=True, color="FFFFFF")
         for column in range(1, len(REPORT_HEADERS) + 1):
@@ -154,7 +149,7 @@ def _report_sheet(sheet: Worksheet, data: ReportData) -> int:
     return written
 
 
-def _missing_sheet(sheet: Worksheet, data: ReportData) -> None:
+def _missing_sheet(sheet: Worksheet, data: ReportData, views: ReportViews) -> None:
     headers = (
         "No",
         "Series",
@@ -170,7 +165,7 @@ def _missing_sheet(sheet: Worksheet, data: ReportData) -> None:
         "Note",
     )
     _header(sheet, 1, headers, (6, 16, 42, 9, 8, 28, 26, 20, 16, 16, 10, 50))
-    for row, view in enumerate(missing_views(data), start=2):
+    for row, view in enumerate(views.missing, start=2):
         values = (
             view.measure_id,
             view.series,
@@ -192,7 +187,7 @@ def _missing_sheet(sheet: Worksheet, data: ReportData) -> None:
     _page_setup(sheet, "1:1")
 
 
-def _reconciliation_sheet(sheet: Worksheet, data: ReportData) -> None:
+def _reconciliation_sheet(sheet: Worksheet, views: ReportViews) -> None:
     headers = (
         "No",
         "Series",
@@ -206,7 +201,7 @@ def _reconciliation_sheet(sheet: Worksheet, data: ReportData) -> None:
         "Explanation",
     )
     _header(sheet, 1, headers, (6, 18, 9, 8, 22, 26, 11, 11, 11, 90))
-    for row, view in enumerate(reconciliation_views(data), start=2):
+    for row, view in enumerate(views.reconciliation, start=2):
         values = (
             view.measure_id,
             view.series,
@@ -295,13 +290,20 @@ def _notes_sheet(sheet: Worksheet, data: ReportData, generated_at: datetime) -> 
         _write_cell(sheet, row, 2, note)
 
 
-def render_xlsx(data: ReportData, path: Path | str, generated_at: datetime | None = None) -> Path:
-    """Write the workbook to ``path``; returns the path."""
+def render_xlsx(
+    data: ReportData,
+    path: Path | str,
+    generated_at: datetime | None = None,
+    views: ReportViews | None = None,
+) -> Path:
+    """Write the workbook to ``path``; returns the path.  ``views`` as
+    :func:`report.views.build_views` built them (built here when not given)."""
     generated_at = generated_at or datetime.now().replace(microsecond=0)
+    views = views or build_views(data)
     workbook = Workbook()
-    _report_sheet(workbook.active, data)
-    _missing_sheet(workbook.create_sheet("Missing returns"), data)
-    _reconciliation_sheet(workbook.create_sheet("Reconciliation"), data)
+    _report_sheet(workbook.active, data, views)
+    _missing_sheet(workbook.create_sheet("Missing returns"), data, views)
+    _reconciliation_sheet(workbook.create_sheet("Reconciliation"), views)
     _trend_sheet(workbook.create_sheet("Trend data"), data)
     _notes_sheet(workbook.create_sheet("Notes"), data, generated_at)
     workbook.properties.title = f"Community Safety Plan performance {data.quarter.label}"
