@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from catalogue.fiscal import FiscalQuarter
 from report.data import ReportData, ReportDataError, build_report, report_areas
 from report.html import render_html
 from report.publish import publish_folder
-from report.quarters import FiscalQuarter, latest_complete_quarter
+from report.quarters import latest_complete_quarter
 from report.views import ReportViews, build_views
 from report.xlsx import render_xlsx
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from catalogue import statuses
+from catalogue.fiscal import FiscalQuarter
 from report import formatting as fmt
 from report.formatting import Figure, as_number
-from report.quarters import FiscalQuarter
 from report.suppression import is_suppressed
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from report.quarters import FiscalQuarter
+from catalogue.fiscal import FiscalQuarter
 from report.suppression import Level, geography_level
 
 TREND_YEARS = 3  # the trend charts show the report's fiscal year and the two before it

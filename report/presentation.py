@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from catalogue import statuses
+from catalogue.fiscal import FiscalQuarter
 from report import formatting as fmt
 from report.commentary import commentary, series_rank
 from report.data import ReportData
@@ -109,7 +110,7 @@ def _denominators(
     """Denominators of a rate: the same quarter last year, the year to date, and the year
     to date last year."""
     mine = trend[(trend["measure_id"] == row["measure_id"]) & (trend["series"] == row["series"])]
-    last_fy = f"{int(fiscal_year[:4]) - 1}/{int(fiscal_year[:4]) % 100:02d}"
+    last_fy = FiscalQuarter.of(fiscal_year, quarter).year_before().fiscal_year
     last = mine[(mine["fiscal_year"] == last_fy) & (mine["quarter"] == quarter)]["denominator"]
     year = mine[(mine["fiscal_year"] == fiscal_year) & (mine["quarter"] <= quarter)]
     last_year_den = plain(last.iloc[0]) if len(last) else None

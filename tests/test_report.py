@@ -96,6 +96,30 @@ def test_quarter_names() -> None:
             FiscalQuarter.parse(bad)
 
 
+def test_the_python_fiscal_calendar_is_the_seeds() -> None:
+    """catalogue.fiscal (Python's one home of the calendar) agrees with the
+    fiscal_calendar seed (SQL's), and the sample generator's quarters are its quarters."""
+    from catalogue import seed_rows
+    from catalogue.fiscal import fiscal_year_of
+    from ingest.sample.periods import QUARTERS, quarter_of
+
+    rows = seed_rows("fiscal_calendar")
+    assert len(rows) > 40
+    for row in rows:
+        quarter = FiscalQuarter.of(row["fiscal_year"], int(row["quarter"]))
+        assert quarter.start_year == int(row["fiscal_year_start"])
+        start, end = date.fromisoformat(row["period_start"]), date.fromisoformat(row["period_end"])
+        assert (quarter.period_start, quarter.period_end) == (start, end), row
+        assert FiscalQuarter.containing(start) == FiscalQuarter.containing(end) == quarter
+        assert fiscal_year_of(end) == row["fiscal_year"]
+        assert quarter.month_starts[0] == start and quarter.month_starts[-1].month == end.month
+    for sample in QUARTERS:
+        assert sample.fiscal == FiscalQuarter(sample.fy, sample.q)
+        assert (sample.start, sample.end) == (sample.fiscal.period_start, sample.fiscal.period_end)
+        assert quarter_of(sample.end) == sample
+    assert QUARTERS[-1].label == "2016-17_Q4"
+
+
 @pytest.mark.parametrize(
     ("as_of", "expected"),
     [
