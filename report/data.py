@@ -96,6 +96,8 @@ select m.theme, m.measure_id, m.series, m.title, m.unit, m.direction, m.target_r
        f.months_expected, f.months_received, f.source,
        t.baseline, t.baseline_source, t.previous_year_outturn, t.target_value,
        t.comparator_value, t.assessed_value, t.status, t.rag,
+       t.quarters_due, t.quarters_received, t.quarters_missing, t.is_provisional,
+       t.verdict_basis,
        r.days_overdue
 from marts.dim_measure m
 left join marts.fct_measure_quarter f

@@ -75,6 +75,8 @@ class SeriesView:
     rag: str
     data_status: str
     commentary: str
+    provisional: bool = False  # a verdict from the quarters received (fct_target_status)
+    verdict_basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,22 @@ def published_figures(
     return out
 
 
+def printed_changes(fig: dict[str, Figure], unit: str) -> dict[str, Figure]:
+    """The changes as the difference of the figures as printed (rates to one decimal,
+    counts whole), so '5.8%' against '4.6%' reads '+1.2 pts', never '+1.3 pts'.  The
+    marts keep the exact change; only what is printed is made to agree with itself."""
+    places = 1 if unit == "percent" else 0
+    out = dict(fig)
+    for name, a, b in (
+        ("change", "value", "last_year_value"),
+        ("ytd_change", "ytd_value", "ytd_last_year_value"),
+    ):
+        now, then = fmt.as_number(fig[a]), fmt.as_number(fig[b])
+        if now is not None and then is not None and not is_suppressed(fig[name]):
+            out[name] = float(fmt.rounded(now, places) - fmt.rounded(then, places))
+    return out
+
+
 _FIGURE_KEYS = (
     "value",
     "numerator",
@@ -216,21 +234,36 @@ def series_cells(fig: Mapping[str, Figure], unit: str, data_status: str) -> dict
 # rows
 
 
-def _unusable_quarters(trend: pd.DataFrame, row: Mapping[str, Any], fiscal_year: str, q: int):
+def _unusable_quarters(
+    trend: pd.DataFrame, row: Mapping[str, Any], fiscal_year: str, q: int
+) -> list[tuple[int, str]]:
+    """The quarters of the year so far without a usable figure, with their status."""
     mine = trend[
         (trend["measure_id"] == row["measure_id"])
         & (trend["series"] == row["series"])
         & (trend["fiscal_year"] == fiscal_year)
         & (trend["quarter"] <= q)
+        & ~trend["data_status"].isin(statuses.usable())
     ]
-    return int((~mine["data_status"].isin(statuses.usable())).sum())
+    return [(int(r["quarter"]), str(r["data_status"])) for r in mine.to_dict("records")]
+
+
+def _return_arrived(series: pd.DataFrame, row: Mapping[str, Any]) -> bool:
+    """Whether the owner's return for the quarter arrived (another series from the same
+    agency and feed has a usable figure), so only this series' figure is missing."""
+    same = series[
+        (series["owner"] == row.get("owner"))
+        & (series["source"] == row.get("source"))
+        & ~((series["measure_id"] == row["measure_id"]) & (series["series"] == row["series"]))
+    ]
+    return bool(same["data_status"].isin(statuses.usable()).any())
 
 
 def series_view(data: ReportData, raw: Mapping[str, Any]) -> SeriesView:
     row = plain_row(raw)
     q = data.quarter
     row["fiscal_year"], row["quarter"] = q.fiscal_year, q.quarter
-    fig = published_figures(row, data.level, data.trend)
+    fig = printed_changes(published_figures(row, data.level, data.trend), str(row["unit"]))
     data_status = str(row.get("data_status") or "missing")
     gaps = _unusable_quarters(data.trend, row, q.fiscal_year, q.quarter)
     return SeriesView(
@@ -245,7 +278,9 @@ def series_view(data: ReportData, raw: Mapping[str, Any]) -> SeriesView:
         status=str(row.get("status") or NOT_ASSESSED),
         rag=str(row.get("rag") or "Grey"),
         data_status=data_status,
-        commentary=commentary(row, fig, q, gaps),
+        commentary=commentary(row, fig, q, gaps, _return_arrived(data.series, row)),
+        provisional=bool(row.get("is_provisional")) and bool(row.get("verdict_basis")),
+        verdict_basis=str(row.get("verdict_basis") or ""),
     )
 
 

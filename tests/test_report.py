@@ -247,8 +247,12 @@ def test_year_to_date_and_target_sentences() -> None:
     assert ytd_sentence(fig, INCIDENTS, "count", q2).startswith(
         "This gives a year to date total of 6,749 incidents compared to 6,496 last year"
     )
-    assert ytd_sentence(_fig(), INCIDENTS, "count", q2, gaps=1) == (
-        "No year to date figure: 1 quarter of the year not received."
+    assert ytd_sentence(_fig(), INCIDENTS, "count", q2, gaps=[(1, "missing")]) == (
+        "No year to date figure: Q1 missing."
+    )
+    gaps = [(1, "declared_not_available"), (2, "missing"), (3, "declared_not_available")]
+    assert ytd_sentence(_fig(), INCIDENTS, "count", FiscalQuarter(2016, 3), gaps=gaps) == (
+        "No year to date figure: Q1 and Q3 not available (declared); Q2 missing."
     )
     assert ytd_sentence(fig, INCIDENTS, "count", FiscalQuarter(2016, 1)) == ""
     fig = _fig(assessed_value=12833, baseline=13425)
@@ -394,9 +398,15 @@ def expected_cells(row: dict, unit: str) -> dict[str, str]:
         return f"{int(_half_up(v, 0)):+,}" if int(_half_up(v, 0)) else "0"
 
     pct = row["pct_change"]
+    places = 1 if unit == "percent" else 0
+    printed_change = row["change"]  # the difference of the figures as printed
+    if row["value"] is not None and row["last_year_value"] is not None:
+        printed_change = float(
+            _half_up(row["value"], places) - _half_up(row["last_year_value"], places)
+        )
     return {
         "last_year_value": value(row["last_year_value"]),
-        "change": change(row["change"]),
+        "change": change(printed_change),
         "pct_change": "\N{EN DASH}" if pct is None else f"{_half_up(pct, 1):+}%",
         "ytd_value": value(row["ytd_value"]),
         "ytd_last_year_value": value(row["ytd_last_year_value"]),
@@ -425,7 +435,7 @@ def _count(build: SampleBuild, sql: str) -> int:
 def _quarter_facts(build: SampleBuild) -> dict[tuple[str, str], dict]:
     rows = _rows(
         build,
-        "select f.*, t.status, t.rag, t.baseline from marts.fct_measure_quarter f"
+        "select f.*, t.status, t.rag, t.baseline, t.verdict_basis from marts.fct_measure_quarter f"
         " left join marts.fct_target_status t using (area_code, measure_id, series,"
         " fiscal_year, quarter) where f.fiscal_year = '2016/17' and f.quarter = 4",
     )
@@ -447,7 +457,8 @@ def test_every_series_appears_with_its_figures_status_and_rag(
             assert cells[column] == text, f"{key} {column}: {cells[column]!r} != {text!r}"
         if fact["value"] is None:  # no figure: the report says why instead
             assert cells["value"] in ("Missing", "Not available", "Partial"), key
-        assert cells["status"] == fact["status"], key
+        provisional = " provisional" if fact["verdict_basis"] else ""
+        assert cells["status"] == fact["status"] + provisional, key
         assert cells["rag"] == fact["rag"], key
         assert f"rag-{fact['rag']}" in series_rows[key]["rag"][1], key  # coloured cell
         assert cells["commentary"], f"{key} has no commentary"
@@ -468,11 +479,92 @@ def test_commentary_is_drafted_from_the_numbers(parsed: ReportParser) -> None:
         in (commentary["4.2 total"])
     )
     assert commentary["3.1 commencements"].startswith(
-        "No return received from Probation (CRC and NPS): due 20 April 2017, 41 days overdue."
+        "Probation (CRC and NPS)'s return for the quarter arrived without this figure: due"
+        " 20 April 2017, 41 days overdue."
     )
     assert commentary["3.3 opiate_all"].startswith(
         "5.8% of opiate clients successfully completed treatment (49 of 843)"
     )
+
+
+def test_a_verdict_from_the_quarters_received_is_given_and_marked_provisional(
+    report: SampleReport, parsed: ReportParser
+) -> None:
+    """Issue 13 finding 1: a series with a figure for the year never shows NO DATA; a
+    verdict from the quarters received says it is provisional and names the gaps, and
+    the mart carries the same basis for BI."""
+    rows = {
+        (r["measure_id"], r["series"]): r
+        for r in _rows(
+            report.build,
+            "select t.*, (select count(*) from marts.fct_measure_quarter f"
+            " where f.area_code = t.area_code and f.measure_id = t.measure_id"
+            " and f.series = t.series and f.fiscal_year = t.fiscal_year"
+            " and f.value is not null) as figures"
+            " from marts.fct_target_status t where fiscal_year = '2016/17' and quarter = 4",
+        )
+    }
+    series_rows = parsed.rows["data-series"]
+    for (measure, series), row in rows.items():
+        status = series_rows[f"{measure} {series}"]["status"][0]
+        if row["figures"]:
+            assert not status.startswith("NO DATA"), (measure, series)
+    for key, missing in (
+        (("6.2", "repeat_victims_engaging"), "Q2"),
+        (("6.4", "engaged_pct"), "Q1, Q2"),
+        (("6.4", "worked_with_after_assessment_pct"), "Q1, Q2"),
+        (("1.2", "total"), "Q2, Q3, Q4"),
+    ):
+        row = rows[key]
+        assert row["is_provisional"] and row["quarters_missing"] == missing, key
+        assert row["status"] in ("ACHIEVED", "NOT ACHIEVED"), key
+        cells = series_rows[" ".join(key)]
+        assert cells["status"][0] == f"{row['status']} provisional", key
+        assert f"({row['verdict_basis']})" in cells["commentary"][0], key
+        assert f"no figure for {missing}" in cells["commentary"][0], key
+    assert "85.0% against a target of 90.0%" in series_rows["1.2 total"]["commentary"][0]
+
+
+def _printed_number(text: str) -> Decimal | None:
+    match = re.fullmatch(r"([+-]?[\d,]+(?:\.\d+)?)(%| pts)?", text)
+    return Decimal(match.group(1).replace(",", "")) if match else None
+
+
+def test_every_printed_change_is_the_difference_of_the_printed_figures(
+    parsed: ReportParser,
+) -> None:
+    """Issue 13 finding 2: 5.8% against 4.6% is '+1.2 pts', never '+1.3 pts'."""
+    checked = 0
+    for key, cells in parsed.rows["data-series"].items():
+        now, then = (_printed_number(cells[c][0]) for c in ("value", "last_year_value"))
+        change = _printed_number(cells["change"][0].replace("0 pts", "0.0 pts"))
+        if now is None or then is None:
+            continue
+        assert change == now - then, (key, cells["value"], cells["last_year_value"], change)
+        checked += 1
+        commentary = cells["commentary"][0]
+        if cells["value"][0].endswith("%") and now != then:
+            word = "up" if now > then else "down"
+            assert f"{word} {abs(now - then)} points" in commentary, key
+    assert checked >= 15
+    opiate = parsed.rows["data-series"]["3.3 opiate_all"]
+    assert (opiate["value"][0], opiate["last_year_value"][0], opiate["change"][0]) == (
+        "5.8%",
+        "4.6%",
+        "+1.2 pts",
+    )
+
+
+def test_commentary_says_which_return_is_missing_declared_or_late(parsed: ReportParser) -> None:
+    """Issue 13 finding 3: a return that arrived without a figure is not 'no return
+    received'; a quarter declared not available is not 'not received'."""
+    commentary = {k: v["commentary"][0] for k, v in parsed.rows["data-series"].items()}
+    assert "No return received" not in commentary["3.1 commencements"]
+    assert "arrived without this figure" in commentary["3.1 commencements"]
+    assert "not received" not in commentary["1.1 police"]
+    assert "No year to date figure: Q3 not available (declared)." in commentary["1.1 police"]
+    assert "No year to date figure: Q3 partial." in commentary["1.1 combined"]
+    assert "No year to date figure: Q1 and Q2 missing." in commentary["6.4 referrals"]
 
 
 def test_every_missing_return_appears_with_its_agency(
@@ -567,11 +659,17 @@ def test_workbook_holds_the_same_figures(report: SampleReport) -> None:
             ("Baseline / target", "baseline"),
         ):
             cell = row[col[header_name]].value
-            if fact[name] is None:
+            expected = fact[name]
+            if name == "change" and None not in (fact["value"], fact["last_year_value"]):
+                places = 1 if fact["unit"] == "percent" else 0  # as printed: issue 13 no. 2
+                expected = float(
+                    _half_up(fact["value"], places) - _half_up(fact["last_year_value"], places)
+                )
+            if expected is None:
                 assert not isinstance(cell, float | int), (measure, series, header_name, cell)
             else:
                 # Excel keeps 15 significant digits
-                assert cell == pytest.approx(fact[name], rel=1e-13), (measure, series, header_name)
+                assert cell == pytest.approx(expected, rel=1e-13), (measure, series, header_name)
         rag = row[col["RAG"]]
         assert (rag.value, rag.fill.fgColor.rgb[-6:]) == (fact["rag"], RAG_FILLS[fact["rag"]])
         assert row[col["Status"]].value == fact["status"]
