@@ -185,6 +185,7 @@ def target_sentence(
     quarter: FiscalQuarter,
     basis: str | None = None,
     quarters_received: int | None = None,
+    baseline_from: tuple[str | None, str | None] = (None, None),
 ) -> str:
     """The target status in words, from fct_target_status; a provisional verdict (the
     year to date incomplete) says so with its basis (``verdict_basis``)."""
@@ -214,7 +215,24 @@ def target_sentence(
             f"{show(fig['comparator_value'])} ({share} of the baseline of {baseline})."
         )
     what = "target" if unit == "percent" else "baseline"
-    return f"{verdict}: {_with_noun(show(assessed), noun)} against a {what} of {baseline}."
+    text = f"{verdict}: {_with_noun(show(assessed), noun)} against a {what} of {baseline}."
+    return text + baseline_note(fig, show, *baseline_from)
+
+
+def baseline_note(
+    fig: Mapping[str, Figure], show, target_rule: str | None, baseline_source: str | None
+) -> str:
+    """When the plan's baseline is not last year's outturn as the records give it, say so
+    (4.2: a baseline of 22, the published 2015/16 figure; the records give 18)."""
+    baseline, outturn = as_number(fig.get("baseline")), as_number(fig.get("previous_year_outturn"))
+    if baseline is None or outturn is None or baseline_source != "measure_targets":
+        return ""
+    if target_rule != "below_previous_year" or show(baseline) == show(outturn):
+        return ""
+    return (
+        f" The baseline is the plan's (last year's outturn as published); last year's"
+        f" outturn recomputed from the records is {show(outturn)}."
+    )
 
 
 def gap_sentence(
@@ -325,6 +343,7 @@ def _target(row, fig, words: Words, unit: str, method: str, quarter: FiscalQuart
         quarter,
         _text(row.get("verdict_basis")),
         _whole(row.get("quarters_received")),
+        (_text(row.get("target_rule")), _text(row.get("baseline_source"))),
     )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from report.charts import rag_summary_svg, trend_svg
 from report.data import ReportData
-from report.presentation import RAG_ORDER, SERIES_COLUMNS, SeriesView, rag_counts
+from report.presentation import RAG_ORDER, SERIES_COLUMNS, SeriesView, off_target, rag_counts
 from report.views import ReportViews, build_views
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -86,9 +86,10 @@ def render_html(
         charts={v.key: series_chart(data, v) for v in built.series},
         rag_counts=built.rag_counts,
         rag_chart=rag_summary_svg(by_theme),
-        reds=[v for v in built.series if v.rag == "Red"],
-        missing=built.missing,
-        reconciliation=built.reconciliation,
+        reds=off_target(built.series),
+        returns=built.returns,
+        agencies=built.agencies,
+        slips=built.slips,
         tolerance=RAG_TOLERANCE_PCT,
         trend_years=_trend_years(data),
         rag_order=RAG_ORDER,

@@ -149,6 +149,9 @@ def published_figures(
     out["assessed_value"] = suppress(
         fig["assessed_value"], level=level, unit=unit, denominator=ytd_den
     )
+    out["previous_year_outturn"] = suppress(
+        fig["previous_year_outturn"], level=level, unit=unit, denominator=ytd_ly_den
+    )
     for name, a, b in (
         ("change", "value", "last_year_value"),
         ("pct_change", "value", "last_year_value"),
@@ -189,6 +192,7 @@ _FIGURE_KEYS = (
     "ytd_change",
     "ytd_pct_change",
     "baseline",
+    "previous_year_outturn",
     "comparator_value",
     "assessed_value",
     "days_overdue",
@@ -289,148 +293,13 @@ def series_views(data: ReportData) -> list[SeriesView]:
     return [series_view(data, r) for r in rows]
 
 
+OFF_TARGET = ("NOT ACHIEVED", "OFF TRACK")
+
+
+def off_target(views: list[SeriesView]) -> list[SeriesView]:
+    """Every series whose verdict is not met (Red or Amber alike)."""
+    return [v for v in views if v.status in OFF_TARGET]
+
+
 def rag_counts(views: list[SeriesView]) -> dict[str, int]:
     return {rag: sum(1 for v in views if v.rag == rag) for rag in RAG_ORDER}
-
-
-# --------------------------------------------------------------------------------------
-# missing returns and reconciliation
-
-
-@dataclass(frozen=True)
-class MissingView:
-    key: str  # "3.1 commencements 2016/17 Q4"
-    measure_id: str
-    series: str
-    title: str
-    quarter: str
-    owner: str
-    source: str
-    status: str
-    status_key: str
-    due: str
-    received: str
-    days_overdue: Cell
-    note: str
-
-
-def missing_views(data: ReportData) -> list[MissingView]:
-    views = []
-    for raw in data.missing.to_dict("records"):
-        row = plain_row(raw)
-        overdue = row.get("days_overdue")
-        views.append(
-            MissingView(
-                key=f"{row['measure_id']} {row['series']} {row['fiscal_year']} Q{row['quarter']}",
-                measure_id=str(row["measure_id"]),
-                series=str(row["series"]),
-                title=str(row["title"]),
-                quarter=f"Q{row['quarter']}",
-                owner=str(row.get("owner") or ""),
-                source=str(row.get("source") or ""),
-                status=statuses.label(str(row["status"])),
-                status_key=str(row["status"]),
-                due=fmt.long_date(row.get("due_date")),
-                received=fmt.long_date(row.get("received_date")),
-                days_overdue=Cell(fmt.count(overdue), fmt.as_number(overdue), "count"),
-                note=str(row.get("note") or ""),
-            )
-        )
-    return views
-
-
-@dataclass(frozen=True)
-class ReconciliationView:
-    key: str
-    measure_id: str
-    series: str
-    fiscal_year: str
-    period: str
-    figure: str
-    check: str
-    published: Cell
-    expected: Cell
-    difference: Cell
-    explanation: str
-    suppressed: bool
-
-
-FIGURE_WORDS = {
-    "value": "value",
-    "last_year_value": "same quarter last year",
-    "change": "change",
-    "pct_change": "% change",
-    "ytd_value": "year to date",
-    "ytd_last_year": "year to date last year",
-    "ytd_change": "year to date change",
-    "ytd_pct_change": "year to date % change",
-    "baseline": "baseline",
-    "target_status": "target status",
-    "numerator": "numerator",
-    "denominator": "denominator",
-    "context_count": "count quoted (breakdown)",
-    "return_status": "return status",
-}
-CHECK_WORDS = {
-    "internal_arithmetic": "report's own arithmetic",
-    "recomputed": "recomputed from the records",
-}
-BREAKDOWN_FIGURES = ("context_count",)  # breakdowns below the borough total
-
-
-def reconciliation_view(raw: Mapping[str, Any], level: Level) -> ReconciliationView:
-    row = plain_row(raw)
-    figure = str(row["figure"])
-    breakdown_level: Level = "below_borough" if figure in BREAKDOWN_FIGURES else level
-    published = suppress(row.get("published_value"), level=breakdown_level)
-    expected = suppress(row.get("expected_value"), level=breakdown_level)
-    difference = derived(row.get("difference"), published, expected)
-    hidden = any(is_suppressed(v) for v in (published, expected))
-    published_text = _published_text(row.get("published_text"), row.get("published_value"))
-    expected_text = str(row.get("expected_text") or fmt.NONE)
-    if is_suppressed(published):
-        published_text = str(published)
-    if is_suppressed(expected):
-        expected_text = str(expected)
-    explanation = str(row.get("explanation") or "")
-    if hidden:
-        explanation = "A breakdown below the borough total: figures under 5 are not shown."
-    return ReconciliationView(
-        key=f"{row['measure_id']} {row['series']} {row['fiscal_year']} {row['period']} "
-        f"{figure} {row['check_kind']}",
-        measure_id=str(row["measure_id"]),
-        series=str(row["series"]),
-        fiscal_year=str(row["fiscal_year"]),
-        period=str(row["period"]),
-        figure=FIGURE_WORDS.get(figure, figure),
-        check=CHECK_WORDS.get(str(row["check_kind"]), str(row["check_kind"])),
-        published=Cell(published_text, fmt.as_number(published), "number"),
-        expected=Cell(expected_text, fmt.as_number(expected), "number"),
-        difference=Cell(_difference_text(difference), fmt.as_number(difference), "number"),
-        explanation=explanation,
-        suppressed=hidden,
-    )
-
-
-def _published_text(text: object, value: object) -> str:
-    """A published whole number with thousands separators, as the warehouse prints its
-    own; anything else as it was published."""
-    number = fmt.as_number(value)
-    if number is not None and float(number).is_integer() and str(text or "").lstrip("-").isdigit():
-        return fmt.count(number)
-    return str(text) if text not in (None, "") else fmt.NONE
-
-
-def _difference_text(value: Figure) -> str:
-    if isinstance(value, str):
-        return value
-    number = fmt.as_number(value)
-    if number is None:
-        return fmt.NONE
-    if float(number).is_integer():
-        return fmt.signed_count(number)
-    return f"{fmt.rounded(number, 1):+}"
-
-
-def reconciliation_views(data: ReportData) -> list[ReconciliationView]:
-    return [reconciliation_view(r, data.level) for r in data.reconciliation.to_dict("records")]

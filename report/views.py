@@ -10,16 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from report.data import ReportData
-from report.presentation import (
+from report.lists import (
+    AgencyView,
     MissingView,
     ReconciliationView,
-    SeriesView,
-    ThemeView,
+    ReturnView,
+    SlipView,
+    agency_views,
     missing_views,
-    rag_counts,
     reconciliation_views,
-    series_views,
+    return_views,
+    slip_views,
 )
+from report.presentation import SeriesView, ThemeView, rag_counts, series_views
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,10 @@ class ReportViews:
     series: list[SeriesView]  # in report order
     themes: list[ThemeView]  # the same rows grouped by theme
     missing: list[MissingView]
-    reconciliation: list[ReconciliationView]
+    reconciliation: list[ReconciliationView]  # per figure and check (the workbook)
+    slips: list[SlipView]  # per slip in the published report (the page)
+    returns: list[ReturnView]  # per return (agency x quarter), partial quarters included
+    agencies: list[AgencyView]  # what each agency owes
 
     @property
     def rag_counts(self) -> dict[str, int]:
@@ -39,9 +45,14 @@ def build_views(data: ReportData) -> ReportViews:
     themes: dict[str, list[SeriesView]] = {}
     for view in series:
         themes.setdefault(view.theme, []).append(view)
+    missing = missing_views(data)
+    returns = return_views(data, missing)
     return ReportViews(
         series=series,
         themes=[ThemeView(name, rows) for name, rows in themes.items()],
-        missing=missing_views(data),
+        missing=missing,
         reconciliation=reconciliation_views(data),
+        slips=slip_views(data),
+        returns=returns,
+        agencies=agency_views(returns, missing),
     )

@@ -44,6 +44,7 @@ from report.commentary import (
     target_sentence,
     ytd_sentence,
 )
+from report.presentation import OFF_TARGET
 from report.suppression import (
     BELOW_BOROUGH,
     BOROUGH,
@@ -320,7 +321,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> SampleReport:
 class ReportParser(HTMLParser):
     """Collects the report's keyed rows: {kind: {key: {column: (text, classes)}}}."""
 
-    KEYS = ("data-series", "data-return", "data-reconciliation")
+    KEYS = ("data-series", "data-return", "data-slip", "data-agency")
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -570,45 +571,90 @@ def test_commentary_says_which_return_is_missing_declared_or_late(parsed: Report
 def test_every_missing_return_appears_with_its_agency(
     report: SampleReport, parsed: ReportParser
 ) -> None:
+    """Issue 13 finding 7: one entry per return (agency x quarter) naming the series it
+    should have carried, partial quarters included, and a summary by agency."""
     expected = _rows(
         report.build,
         "select * from marts.fct_missing_returns where fiscal_year = '2016/17' order by quarter",
     )
     listed = parsed.rows["data-return"]
-    assert len(listed) == len(expected) > 0
-    for row in expected:
-        key = f"{row['measure_id']} {row['series']} 2016/17 Q{row['quarter']}"
-        assert key in listed, f"missing return {key} is not listed"
+    returns = {(r["owner"], r["quarter"]) for r in expected}
+    partial = _rows(
+        report.build,
+        "select f.measure_id, f.series, f.quarter, m.owner from marts.fct_measure_quarter f"
+        " join marts.dim_measure m using (area_code, measure_id, series)"
+        " where f.fiscal_year = '2016/17' and f.data_status = 'partial'",
+    )
+    assert partial, "the sample has a partial quarter (1.1 combined Q3)"
+    returns |= {(r["owner"], r["quarter"]) for r in partial}
+    assert len(listed) == len(returns) < len(expected)
+    for row in expected + partial:
+        key = f"{row['owner']} Q{row['quarter']}"
+        assert key in listed, f"return {key} is not listed"
         cells = {name: text for name, (text, _) in listed[key].items()}
-        assert cells["owner"] == row["owner"], key
-        assert cells["days_overdue"] == f"{row['days_overdue']:,}", key
-        assert cells["quarter"] == f"Q{row['quarter']}", key
-        assert cells["status"] == STATUS_WORDS[row["status"]], key
-    assert {r["status"] for r in expected} >= {"missing", "declared_not_available", "late"}
+        series = row["measure_id"] + ("" if row["series"] == "total" else f" {row['series']}")
+        assert series in cells["series"].split("; "), (key, series)
+        assert cells["owner"] == row["owner"] and cells["quarter"] == f"Q{row['quarter']}"
+        if "status" in row:
+            assert STATUS_WORDS[row["status"]] in cells["status"], key
+            assert float(cells["days_overdue"].replace(",", "")) >= row["days_overdue"], key
+    assert "Partial" in listed["Borough council MAASBT Q3"]["status"][0]
+    agencies = parsed.rows["data-agency"]
+    assert set(agencies) == {owner for owner, _ in returns}
+    for owner, cells in agencies.items():
+        owed = [r for r in expected + partial if r["owner"] == owner]
+        assert int(cells["series_quarters"][0]) == len(owed), owner
+        assert int(cells["returns"][0]) == len({r["quarter"] for r in owed}), owner
+    tile = re.search(r'data-count="missing">(\d+)<', report.text)
+    assert tile and int(tile.group(1)) == len(returns)
 
 
-def test_reconciliation_lists_both_numbers_and_the_difference(
+def test_reconciliation_lists_each_slip_once_in_plain_words(
     report: SampleReport, parsed: ReportParser
 ) -> None:
-    rows = parsed.rows["data-reconciliation"]
-    assert len(rows) == _count(report.build, RECONCILIATION_SQL) > 0
-    year = rows["1.3 total 2016/17 FY value internal_arithmetic"]
-    assert (year["published"][0], year["expected"][0], year["difference"][0]) == (
-        "12,820",
-        "12,833",
-        "-13",
+    """Issue 13 finding 5: one entry per slip in the published report (not per derived
+    figure and check), in plain words, with the likely cause where the digits show it."""
+    slips = _rows(
+        report.build,
+        "select distinct measure_id, series, fiscal_year, period"
+        " from marts.fct_published_reconciliation",
     )
-    # a breakdown below the borough total: "2" is shown as "<5", the difference withheld
-    declined = {
-        k: v[0]
-        for k, v in rows["6.4 declined 2016/17 Q3 context_count internal_arithmetic"].items()
-    }
-    assert (declined["published"], declined["expected"], declined["difference"]) == (
-        "10",
-        "<5",
-        "withheld",
-    )
-    assert not re.search(r"\b2\b", declined["explanation"])  # not given away in words
+    rows = parsed.rows["data-slip"]
+    assert len(rows) == len(slips) < _count(report.build, RECONCILIATION_SQL)
+    tile = re.search(r'data-count="reconciliation">(\d+)<', report.text)
+    assert tile and int(tile.group(1)) == len(slips)
+    year = {k: v[0] for k, v in rows["1.3 total 2016/17 FY"].items()}
+    assert (year["published"], year["expected"], year["difference"]) == ("12,820", "12,833", "-13")
+    assert year["figure"] == "value" and year["affects"] == "change, % change"
+    q3 = {k: v[0] for k, v in rows["1.3 total 2016/17 Q3"].items()}
+    assert q3["cause"] == "Likely a transposed digit: 10,023 printed for 10,032."
+    section = report.text[report.text.index('id="reconciliation"') :]
+    section = section[: section.index("</section>")]
+    for internal in (
+        "pct_change",
+        "ytd_value",
+        "context_count",
+        "warehouse",
+        "internal_arithmetic",
+    ):
+        assert internal not in section, internal
+    # a breakdown below the borough total: a count under 5 is never shown
+    declined = {k: v[0] for k, v in rows["6.4 declined 2016/17 Q3"].items()}
+    assert declined["published"] == "10" and declined["expected"] in ("7", "<5")
+
+
+def test_the_off_target_list_holds_every_verdict_not_met(
+    report: SampleReport, parsed: ReportParser
+) -> None:
+    """Issue 13 finding 5: 2.3 (NOT ACHIEVED, Amber) is in the summary's off-target list,
+    and 4.2's baseline of 22 is explained beside the records' 18."""
+    listed = set(re.findall(r'data-off-target="([^"]+)"', report.text))
+    facts = _quarter_facts(report.build)
+    not_met = {f"{m} {s}" for (m, s), f in facts.items() if f["status"] in OFF_TARGET}
+    assert listed == not_met and "2.3 total" in listed
+    commentary = parsed.rows["data-series"]["4.2 total"]["commentary"][0]
+    assert "against a baseline of 22." in commentary
+    assert "recomputed from the records is 18" in commentary
 
 
 def test_a_trend_chart_for_every_series(report: SampleReport, parsed: ReportParser) -> None:
