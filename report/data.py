@@ -1,7 +1,8 @@
 """Read one quarter's report from the marts (schema ``marts``) into DataFrames.
 
 Only the marts are read: ``dim_measure``, ``fct_measure_quarter``,
-``fct_target_status``, ``fct_missing_returns``, ``fct_published_reconciliation`` (and
+``fct_target_status``, ``fct_missing_returns``, ``fct_published_reconciliation``,
+``dim_report_note`` (the published report's caveats) (and
 ``dim_fiscal_quarter`` to check the quarter has ended), and the serving copy's
 ``meta.publication`` for the as-of date and publication time.  The source is any DuckDB
 file holding them, opened read-only: the serving copy in production (``make run``, the
@@ -44,6 +45,7 @@ class ReportData:
     trend: pd.DataFrame  # every series x quarter of the trend window
     missing: pd.DataFrame  # missing / late returns of the fiscal year up to the quarter
     reconciliation: pd.DataFrame  # published figures that differ, up to the quarter
+    notes: pd.DataFrame = field(default_factory=pd.DataFrame)  # caveats (dim_report_note)
     as_of: date | None = None  # meta.publication's as-of date (days overdue count to it)
     published_at: datetime | None = None  # when the serving copy was published
     source: str = ""
@@ -134,6 +136,13 @@ where r.area_code = $area and r.fiscal_year = $fy and r.quarter <= $q
 order by r.quarter, r.measure_id, r.series
 """
 
+NOTES_SQL = """
+select measure_id, series, quarter, kind, note
+from marts.dim_report_note
+where area_code = $area and fiscal_year = $fy and quarter <= $q
+order by measure_id, series, quarter
+"""
+
 RECONCILIATION_SQL = """
 select measure_id, series, fiscal_year, period, figure, check_kind, published_text,
        published_value, expected_text, expected_value, difference, explanation
@@ -211,6 +220,7 @@ def build_report(
         trend = con.execute(TREND_SQL, {"area": area, "first": first, "last": fq.period_end}).df()
         missing = con.execute(MISSING_SQL, params).df()
         reconciliation = con.execute(RECONCILIATION_SQL, params).df()
+        notes = con.execute(NOTES_SQL, params).df()
         published_as_of, published_at = _publication(con)
     return ReportData(
         quarter=fq,
@@ -221,6 +231,7 @@ def build_report(
         trend=trend,
         missing=missing,
         reconciliation=reconciliation,
+        notes=notes,
         as_of=as_of or published_as_of,
         published_at=published_at,
         source=_source_name(source),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from catalogue import statuses
@@ -30,6 +31,8 @@ class MissingView:
     received: str
     days_overdue: Cell
     note: str
+    due_date: date | None = None
+    received_date: date | None = None
 
 
 def missing_views(data: ReportData) -> list[MissingView]:
@@ -52,6 +55,8 @@ def missing_views(data: ReportData) -> list[MissingView]:
                 received=fmt.long_date(row.get("received_date")),
                 days_overdue=Cell(fmt.count(overdue), fmt.as_number(overdue), "count"),
                 note=str(row.get("note") or ""),
+                due_date=row.get("due_date"),
+                received_date=row.get("received_date"),
             )
         )
     return views

@@ -263,6 +263,19 @@ def _return_arrived(series: pd.DataFrame, row: Mapping[str, Any]) -> bool:
     return bool(same["data_status"].isin(statuses.usable()).any())
 
 
+NOTE_LEADS = {"caveat": "Caveat", "context": "Note"}
+
+
+def _with_notes(text: str, notes: pd.DataFrame, row: Mapping[str, Any]) -> str:
+    """The commentary, then the published report's caveats and notes for the series
+    (seed report_notes, through dim_report_note)."""
+    if notes.empty:
+        return text
+    mine = notes[(notes["measure_id"] == row["measure_id"]) & (notes["series"] == row["series"])]
+    extra = [f"{NOTE_LEADS.get(n['kind'], 'Note')}: {n['note']}" for n in mine.to_dict("records")]
+    return " ".join([text, *extra]) if extra else text
+
+
 def series_view(data: ReportData, raw: Mapping[str, Any]) -> SeriesView:
     row = plain_row(raw)
     q = data.quarter
@@ -282,7 +295,9 @@ def series_view(data: ReportData, raw: Mapping[str, Any]) -> SeriesView:
         status=str(row.get("status") or NOT_ASSESSED),
         rag=str(row.get("rag") or "Grey"),
         data_status=data_status,
-        commentary=commentary(row, fig, q, gaps, _return_arrived(data.series, row)),
+        commentary=_with_notes(
+            commentary(row, fig, q, gaps, _return_arrived(data.series, row)), data.notes, row
+        ),
         provisional=bool(row.get("is_provisional")) and bool(row.get("verdict_basis")),
         verdict_basis=str(row.get("verdict_basis") or ""),
     )

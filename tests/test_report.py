@@ -568,6 +568,24 @@ def test_commentary_says_which_return_is_missing_declared_or_late(parsed: Report
     assert "No year to date figure: Q1 and Q2 missing." in commentary["6.4 referrals"]
 
 
+def test_the_published_reports_caveats_are_kept_from_the_notes_seed(parsed: ReportParser) -> None:
+    """Issue 13 finding 4 (caveats): each caveat and context note of the published
+    report is a row of the report_notes seed, and the report prints it under its series."""
+    from catalogue import seed_rows
+
+    commentary = {k: v["commentary"][0] for k, v in parsed.rows["data-series"].items()}
+    notes = [r for r in seed_rows("report_notes") if r["fiscal_year"] == "2016/17"]
+    assert len(notes) >= 5
+    for note in notes:
+        text = commentary[f"{note['measure_id']} {note['series']}"]
+        lead = "Caveat" if note["kind"] == "caveat" else "Note"
+        assert f"{lead}: {note['note']}" in text, note
+    assert "not comparable" in commentary["1.1 combined"]
+    assert "change of definition" in commentary["4.2 total"]
+    assert "39 active DRRs" in commentary["3.1 commencements"]
+    assert "321 people" in commentary["6.4 referrals"]
+
+
 def test_every_missing_return_appears_with_its_agency(
     report: SampleReport, parsed: ReportParser
 ) -> None:
@@ -684,6 +702,7 @@ def test_workbook_holds_the_same_figures(report: SampleReport) -> None:
         "Missing returns",
         "Reconciliation",
         "Trend data",
+        "Definitions",
         "Notes",
     ]
     sheet = workbook["Report"]
@@ -711,6 +730,8 @@ def test_workbook_holds_the_same_figures(report: SampleReport) -> None:
                 expected = float(
                     _half_up(fact["value"], places) - _half_up(fact["last_year_value"], places)
                 )
+            if expected is not None and fact["unit"] == "percent" and name != "change":
+                expected = expected / 100  # a rate is a fraction formatted as a percentage
             if expected is None:
                 assert not isinstance(cell, float | int), (measure, series, header_name, cell)
             else:
@@ -718,12 +739,53 @@ def test_workbook_holds_the_same_figures(report: SampleReport) -> None:
                 assert cell == pytest.approx(expected, rel=1e-13), (measure, series, header_name)
         rag = row[col["RAG"]]
         assert (rag.value, rag.fill.fgColor.rgb[-6:]) == (fact["rag"], RAG_FILLS[fact["rag"]])
-        assert row[col["Status"]].value == fact["status"]
+        provisional = " (provisional)" if fact["verdict_basis"] else ""
+        assert row[col["Status"]].value == fact["status"] + provisional
     assert seen == set(catalogue())
     assert workbook["Missing returns"].max_row - 1 == _count(report.build, MISSING_SQL)
     assert workbook["Reconciliation"].max_row - 1 == _count(report.build, RECONCILIATION_SQL)
     owners = {c.value for c in workbook["Missing returns"]["F"][1:]}
     assert "Probation (CRC and NPS)" in owners
+
+
+def test_the_workbook_is_usable_by_an_analyst(report: SampleReport) -> None:
+    """Issue 13 finding 8: number columns hold numbers or nothing, dates are dates,
+    rates are fractions formatted as percentages, the lists are Excel tables, a
+    definitions sheet comes from dim_measure, and no number shows '777.0'."""
+    workbook = openpyxl.load_workbook(report.xlsx)
+    sheet = workbook["Report"]
+    header = [c.value for c in sheet[4]]
+    numbers = [header.index(c) for c in ("This quarter", "Same quarter last year", "Change")]
+    numbers += [header.index(c) for c in ("% change", "Year to date", "Baseline / target")]
+    for row in sheet.iter_rows(min_row=5):
+        if row[1].value is None:
+            continue
+        for index in numbers:
+            assert row[index].value is None or isinstance(row[index].value, int | float), (
+                row[0].value,
+                row[1].value,
+                header[index],
+                row[index].value,
+            )
+    engaged = next(r for r in sheet.iter_rows(min_row=5) if r[1].value == "engaged_pct")
+    value = engaged[header.index("This quarter")]
+    assert value.value == pytest.approx(70 / 86) and value.number_format == "0.0%"
+    missing = workbook["Missing returns"]
+    due = [c.value for c in next(missing.iter_cols(min_col=9, max_col=9, min_row=2))]
+    assert due and all(isinstance(d, datetime) for d in due)
+    for name, table in (
+        ("Missing returns", "MissingReturns"),
+        ("Reconciliation", "Reconciliation"),
+        ("Trend data", "TrendData"),
+        ("Definitions", "Definitions"),
+    ):
+        assert table in workbook[name].tables, name
+    definitions = list(workbook["Definitions"].iter_rows(min_row=2, values_only=True))
+    assert {(r[0], r[1]) for r in definitions} == set(catalogue())
+    for cell in workbook["Reconciliation"]["H"][1:]:
+        assert "0.0##" not in cell.number_format
+    trend = workbook["Trend data"]
+    assert trend.cell(row=1, column=9).value == "RAG of the year to date at the quarter"
 
 
 def test_below_borough_every_small_figure_is_suppressed(report: SampleReport) -> None:
