@@ -31,6 +31,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from catalogue.fiscal import FiscalQuarter
 from catalogue.plan_year import plan_year
 from orchestration.publish import GROUP, SERVING_KEY, serving_path
 from orchestration.resources import WarehouseSettings
@@ -132,11 +133,16 @@ def _subject(chase: ChaseList) -> str:
     )
 
 
+def _quarter(row: dict) -> str:
+    """'2016/17 Q4' (catalogue.fiscal names quarters)."""
+    return FiscalQuarter.of(str(row["fiscal_year"]), int(row["quarter"])).label
+
+
 def _line(row: dict) -> str:
     title = f" {row['title']}" if row["title"] else ""
     received = f", received {row['received_date']}" if row["received_date"] else ""
     return (
-        f"{row['measure_id']}{title} ({row['series']}), {row['fiscal_year']} Q{row['quarter']}:"
+        f"{row['measure_id']}{title} ({row['series']}), {_quarter(row)}:"
         f" due {row['due_date']}{received}, {row['days_without_data']} days without data"
         f" - {row['status'].replace('_', ' ')}: {row['reason']}"
     )
@@ -170,7 +176,7 @@ def to_html(chase: ChaseList) -> str:
             for v in (
                 f"{row['measure_id']} {row['title'] or ''}".strip(),
                 row["series"],
-                f"{row['fiscal_year']} Q{row['quarter']}",
+                _quarter(row),
                 row["due_date"],
                 row["received_date"] or "",
                 row["days_without_data"],

@@ -3,7 +3,7 @@
 ``quarterly_report`` (group ``report``) writes ``<data>/reports/<yyyy-yy>-Q<n>/`` (the
 data folder is the warehouse's folder): ``csp-performance-<yyyy-yy>-Q<n>.html`` and
 ``.xlsx``, published as one (``reports/<quarter>`` is a link swapped to a complete
-build: ``orchestration/report/publish.py``).  It reads the marts from the serving copy
+build: ``report/publish.py``).  It reads the marts from the serving copy
 (``serving.duckdb``, published by the ``serving`` asset), never the warehouse, so it
 never waits for or blocks the nightly writer and always reports the last good build.
 
@@ -24,16 +24,15 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.publish import SERVING_KEY, serving_path
-from orchestration.report import (
+from orchestration.resources import WarehouseSettings
+from report import (
     FiscalQuarter,
     ReportDataError,
     build_report,
     report_areas,
     write_report,
 )
-from orchestration.report import latest_complete_quarter as _latest_quarter
-from orchestration.report.presentation import rag_counts, series_views
-from orchestration.resources import WarehouseSettings
+from report import latest_complete_quarter as _latest_quarter
 
 GROUP = "report"
 TIMEZONE = "Europe/London"
@@ -57,8 +56,8 @@ def latest_complete_quarter(as_of: date) -> str:
 
 
 def _report_metadata(files, data) -> dict[str, dg.MetadataValue]:
-    views = series_views(data)
-    counts = rag_counts(views)
+    views = files.views.series
+    counts = files.views.rag_counts
     return {
         "html": dg.MetadataValue.path(str(files.html)),
         "xlsx": dg.MetadataValue.path(str(files.xlsx)),

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.report import build_report, render_html
-from orchestration.report.presentation import series_views
+from report import build_report, render_html
+from report.presentation import series_views
 from tests.test_dbt_marts import DBT, REPO, SampleBuild, dbt_env, sample_build
 
 NEW = ("6.5", "total")

@@ -45,6 +45,7 @@ from tests.test_dbt_marts import AREA, AS_OF, sample_build
 MARTS = (
     "dim_fiscal_quarter",
     "dim_measure",
+    "dim_report_note",
     "fct_measure_quarter",
     "fct_missing_returns",
     "fct_published_reconciliation",

@@ -25,7 +25,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from orchestration.report import (
+from report import (
     FiscalQuarter,
     ReportData,
     ReportDataError,
@@ -34,8 +34,8 @@ from orchestration.report import (
     render_html,
     write_report,
 )
-from orchestration.report import formatting as fmt
-from orchestration.report.commentary import (
+from report import formatting as fmt
+from report.commentary import (
     Words,
     count_sentence,
     gap_sentence,
@@ -44,7 +44,8 @@ from orchestration.report.commentary import (
     target_sentence,
     ytd_sentence,
 )
-from orchestration.report.suppression import (
+from report.presentation import OFF_TARGET
+from report.suppression import (
     BELOW_BOROUGH,
     BOROUGH,
     SMALL,
@@ -94,6 +95,30 @@ def test_quarter_names() -> None:
     for bad in ("2017-02-01", "2016/18 Q1", "Q4"):
         with pytest.raises(ValueError):
             FiscalQuarter.parse(bad)
+
+
+def test_the_python_fiscal_calendar_is_the_seeds() -> None:
+    """catalogue.fiscal (Python's one home of the calendar) agrees with the
+    fiscal_calendar seed (SQL's), and the sample generator's quarters are its quarters."""
+    from catalogue import seed_rows
+    from catalogue.fiscal import fiscal_year_of
+    from ingest.sample.periods import QUARTERS, quarter_of
+
+    rows = seed_rows("fiscal_calendar")
+    assert len(rows) > 40
+    for row in rows:
+        quarter = FiscalQuarter.of(row["fiscal_year"], int(row["quarter"]))
+        assert quarter.start_year == int(row["fiscal_year_start"])
+        start, end = date.fromisoformat(row["period_start"]), date.fromisoformat(row["period_end"])
+        assert (quarter.period_start, quarter.period_end) == (start, end), row
+        assert FiscalQuarter.containing(start) == FiscalQuarter.containing(end) == quarter
+        assert fiscal_year_of(end) == row["fiscal_year"]
+        assert quarter.month_starts[0] == start and quarter.month_starts[-1].month == end.month
+    for sample in QUARTERS:
+        assert sample.fiscal == FiscalQuarter(sample.fy, sample.q)
+        assert (sample.start, sample.end) == (sample.fiscal.period_start, sample.fiscal.period_end)
+        assert quarter_of(sample.end) == sample
+    assert QUARTERS[-1].label == "2016-17_Q4"
 
 
 @pytest.mark.parametrize(
@@ -223,8 +248,12 @@ def test_year_to_date_and_target_sentences() -> None:
     assert ytd_sentence(fig, INCIDENTS, "count", q2).startswith(
         "This gives a year to date total of 6,749 incidents compared to 6,496 last year"
     )
-    assert ytd_sentence(_fig(), INCIDENTS, "count", q2, gaps=1) == (
-        "No year to date figure: 1 quarter of the year not received."
+    assert ytd_sentence(_fig(), INCIDENTS, "count", q2, gaps=[(1, "missing")]) == (
+        "No year to date figure: Q1 missing."
+    )
+    gaps = [(1, "declared_not_available"), (2, "missing"), (3, "declared_not_available")]
+    assert ytd_sentence(_fig(), INCIDENTS, "count", FiscalQuarter(2016, 3), gaps=gaps) == (
+        "No year to date figure: Q1 and Q3 not available (declared); Q2 missing."
     )
     assert ytd_sentence(fig, INCIDENTS, "count", FiscalQuarter(2016, 1)) == ""
     fig = _fig(assessed_value=12833, baseline=13425)
@@ -292,7 +321,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> SampleReport:
 class ReportParser(HTMLParser):
     """Collects the report's keyed rows: {kind: {key: {column: (text, classes)}}}."""
 
-    KEYS = ("data-series", "data-return", "data-reconciliation")
+    KEYS = ("data-series", "data-return", "data-slip", "data-agency")
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -370,9 +399,15 @@ def expected_cells(row: dict, unit: str) -> dict[str, str]:
         return f"{int(_half_up(v, 0)):+,}" if int(_half_up(v, 0)) else "0"
 
     pct = row["pct_change"]
+    places = 1 if unit == "percent" else 0
+    printed_change = row["change"]  # the difference of the figures as printed
+    if row["value"] is not None and row["last_year_value"] is not None:
+        printed_change = float(
+            _half_up(row["value"], places) - _half_up(row["last_year_value"], places)
+        )
     return {
         "last_year_value": value(row["last_year_value"]),
-        "change": change(row["change"]),
+        "change": change(printed_change),
         "pct_change": "\N{EN DASH}" if pct is None else f"{_half_up(pct, 1):+}%",
         "ytd_value": value(row["ytd_value"]),
         "ytd_last_year_value": value(row["ytd_last_year_value"]),
@@ -401,7 +436,7 @@ def _count(build: SampleBuild, sql: str) -> int:
 def _quarter_facts(build: SampleBuild) -> dict[tuple[str, str], dict]:
     rows = _rows(
         build,
-        "select f.*, t.status, t.rag, t.baseline from marts.fct_measure_quarter f"
+        "select f.*, t.status, t.rag, t.baseline, t.verdict_basis from marts.fct_measure_quarter f"
         " left join marts.fct_target_status t using (area_code, measure_id, series,"
         " fiscal_year, quarter) where f.fiscal_year = '2016/17' and f.quarter = 4",
     )
@@ -423,7 +458,8 @@ def test_every_series_appears_with_its_figures_status_and_rag(
             assert cells[column] == text, f"{key} {column}: {cells[column]!r} != {text!r}"
         if fact["value"] is None:  # no figure: the report says why instead
             assert cells["value"] in ("Missing", "Not available", "Partial"), key
-        assert cells["status"] == fact["status"], key
+        provisional = " provisional" if fact["verdict_basis"] else ""
+        assert cells["status"] == fact["status"] + provisional, key
         assert cells["rag"] == fact["rag"], key
         assert f"rag-{fact['rag']}" in series_rows[key]["rag"][1], key  # coloured cell
         assert cells["commentary"], f"{key} has no commentary"
@@ -444,55 +480,199 @@ def test_commentary_is_drafted_from_the_numbers(parsed: ReportParser) -> None:
         in (commentary["4.2 total"])
     )
     assert commentary["3.1 commencements"].startswith(
-        "No return received from Probation (CRC and NPS): due 20 April 2017, 41 days overdue."
+        "Probation (CRC and NPS)'s return for the quarter arrived without this figure: due"
+        " 20 April 2017, 41 days overdue."
     )
     assert commentary["3.3 opiate_all"].startswith(
         "5.8% of opiate clients successfully completed treatment (49 of 843)"
     )
 
 
+def test_a_verdict_from_the_quarters_received_is_given_and_marked_provisional(
+    report: SampleReport, parsed: ReportParser
+) -> None:
+    """Issue 13 finding 1: a series with a figure for the year never shows NO DATA; a
+    verdict from the quarters received says it is provisional and names the gaps, and
+    the mart carries the same basis for BI."""
+    rows = {
+        (r["measure_id"], r["series"]): r
+        for r in _rows(
+            report.build,
+            "select t.*, (select count(*) from marts.fct_measure_quarter f"
+            " where f.area_code = t.area_code and f.measure_id = t.measure_id"
+            " and f.series = t.series and f.fiscal_year = t.fiscal_year"
+            " and f.value is not null) as figures"
+            " from marts.fct_target_status t where fiscal_year = '2016/17' and quarter = 4",
+        )
+    }
+    series_rows = parsed.rows["data-series"]
+    for (measure, series), row in rows.items():
+        status = series_rows[f"{measure} {series}"]["status"][0]
+        if row["figures"]:
+            assert not status.startswith("NO DATA"), (measure, series)
+    for key, missing in (
+        (("6.2", "repeat_victims_engaging"), "Q2"),
+        (("6.4", "engaged_pct"), "Q1, Q2"),
+        (("6.4", "worked_with_after_assessment_pct"), "Q1, Q2"),
+        (("1.2", "total"), "Q2, Q3, Q4"),
+    ):
+        row = rows[key]
+        assert row["is_provisional"] and row["quarters_missing"] == missing, key
+        assert row["status"] in ("ACHIEVED", "NOT ACHIEVED"), key
+        cells = series_rows[" ".join(key)]
+        assert cells["status"][0] == f"{row['status']} provisional", key
+        assert f"({row['verdict_basis']})" in cells["commentary"][0], key
+        assert f"no figure for {missing}" in cells["commentary"][0], key
+    assert "85.0% against a target of 90.0%" in series_rows["1.2 total"]["commentary"][0]
+
+
+def _printed_number(text: str) -> Decimal | None:
+    match = re.fullmatch(r"([+-]?[\d,]+(?:\.\d+)?)(%| pts)?", text)
+    return Decimal(match.group(1).replace(",", "")) if match else None
+
+
+def test_every_printed_change_is_the_difference_of_the_printed_figures(
+    parsed: ReportParser,
+) -> None:
+    """Issue 13 finding 2: 5.8% against 4.6% is '+1.2 pts', never '+1.3 pts'."""
+    checked = 0
+    for key, cells in parsed.rows["data-series"].items():
+        now, then = (_printed_number(cells[c][0]) for c in ("value", "last_year_value"))
+        change = _printed_number(cells["change"][0].replace("0 pts", "0.0 pts"))
+        if now is None or then is None:
+            continue
+        assert change == now - then, (key, cells["value"], cells["last_year_value"], change)
+        checked += 1
+        commentary = cells["commentary"][0]
+        if cells["value"][0].endswith("%") and now != then:
+            word = "up" if now > then else "down"
+            assert f"{word} {abs(now - then)} points" in commentary, key
+    assert checked >= 15
+    opiate = parsed.rows["data-series"]["3.3 opiate_all"]
+    assert (opiate["value"][0], opiate["last_year_value"][0], opiate["change"][0]) == (
+        "5.8%",
+        "4.6%",
+        "+1.2 pts",
+    )
+
+
+def test_commentary_says_which_return_is_missing_declared_or_late(parsed: ReportParser) -> None:
+    """Issue 13 finding 3: a return that arrived without a figure is not 'no return
+    received'; a quarter declared not available is not 'not received'."""
+    commentary = {k: v["commentary"][0] for k, v in parsed.rows["data-series"].items()}
+    assert "No return received" not in commentary["3.1 commencements"]
+    assert "arrived without this figure" in commentary["3.1 commencements"]
+    assert "not received" not in commentary["1.1 police"]
+    assert "No year to date figure: Q3 not available (declared)." in commentary["1.1 police"]
+    assert "No year to date figure: Q3 partial." in commentary["1.1 combined"]
+    assert "No year to date figure: Q1 and Q2 missing." in commentary["6.4 referrals"]
+
+
+def test_the_published_reports_caveats_are_kept_from_the_notes_seed(parsed: ReportParser) -> None:
+    """Issue 13 finding 4 (caveats): each caveat and context note of the published
+    report is a row of the report_notes seed, and the report prints it under its series."""
+    from catalogue import seed_rows
+
+    commentary = {k: v["commentary"][0] for k, v in parsed.rows["data-series"].items()}
+    notes = [r for r in seed_rows("report_notes") if r["fiscal_year"] == "2016/17"]
+    assert len(notes) >= 5
+    for note in notes:
+        text = commentary[f"{note['measure_id']} {note['series']}"]
+        lead = "Caveat" if note["kind"] == "caveat" else "Note"
+        assert f"{lead}: {note['note']}" in text, note
+    assert "not comparable" in commentary["1.1 combined"]
+    assert "change of definition" in commentary["4.2 total"]
+    assert "39 active DRRs" in commentary["3.1 commencements"]
+    assert "321 people" in commentary["6.4 referrals"]
+
+
 def test_every_missing_return_appears_with_its_agency(
     report: SampleReport, parsed: ReportParser
 ) -> None:
+    """Issue 13 finding 7: one entry per return (agency x quarter) naming the series it
+    should have carried, partial quarters included, and a summary by agency."""
     expected = _rows(
         report.build,
         "select * from marts.fct_missing_returns where fiscal_year = '2016/17' order by quarter",
     )
     listed = parsed.rows["data-return"]
-    assert len(listed) == len(expected) > 0
-    for row in expected:
-        key = f"{row['measure_id']} {row['series']} 2016/17 Q{row['quarter']}"
-        assert key in listed, f"missing return {key} is not listed"
+    returns = {(r["owner"], r["quarter"]) for r in expected}
+    partial = _rows(
+        report.build,
+        "select f.measure_id, f.series, f.quarter, m.owner from marts.fct_measure_quarter f"
+        " join marts.dim_measure m using (area_code, measure_id, series)"
+        " where f.fiscal_year = '2016/17' and f.data_status = 'partial'",
+    )
+    assert partial, "the sample has a partial quarter (1.1 combined Q3)"
+    returns |= {(r["owner"], r["quarter"]) for r in partial}
+    assert len(listed) == len(returns) < len(expected)
+    for row in expected + partial:
+        key = f"{row['owner']} Q{row['quarter']}"
+        assert key in listed, f"return {key} is not listed"
         cells = {name: text for name, (text, _) in listed[key].items()}
-        assert cells["owner"] == row["owner"], key
-        assert cells["days_overdue"] == f"{row['days_overdue']:,}", key
-        assert cells["quarter"] == f"Q{row['quarter']}", key
-        assert cells["status"] == STATUS_WORDS[row["status"]], key
-    assert {r["status"] for r in expected} >= {"missing", "declared_not_available", "late"}
+        series = row["measure_id"] + ("" if row["series"] == "total" else f" {row['series']}")
+        assert series in cells["series"].split("; "), (key, series)
+        assert cells["owner"] == row["owner"] and cells["quarter"] == f"Q{row['quarter']}"
+        if "status" in row:
+            assert STATUS_WORDS[row["status"]] in cells["status"], key
+            assert float(cells["days_overdue"].replace(",", "")) >= row["days_overdue"], key
+    assert "Partial" in listed["Borough council MAASBT Q3"]["status"][0]
+    agencies = parsed.rows["data-agency"]
+    assert set(agencies) == {owner for owner, _ in returns}
+    for owner, cells in agencies.items():
+        owed = [r for r in expected + partial if r["owner"] == owner]
+        assert int(cells["series_quarters"][0]) == len(owed), owner
+        assert int(cells["returns"][0]) == len({r["quarter"] for r in owed}), owner
+    tile = re.search(r'data-count="missing">(\d+)<', report.text)
+    assert tile and int(tile.group(1)) == len(returns)
 
 
-def test_reconciliation_lists_both_numbers_and_the_difference(
+def test_reconciliation_lists_each_slip_once_in_plain_words(
     report: SampleReport, parsed: ReportParser
 ) -> None:
-    rows = parsed.rows["data-reconciliation"]
-    assert len(rows) == _count(report.build, RECONCILIATION_SQL) > 0
-    year = rows["1.3 total 2016/17 FY value internal_arithmetic"]
-    assert (year["published"][0], year["expected"][0], year["difference"][0]) == (
-        "12,820",
-        "12,833",
-        "-13",
+    """Issue 13 finding 5: one entry per slip in the published report (not per derived
+    figure and check), in plain words, with the likely cause where the digits show it."""
+    slips = _rows(
+        report.build,
+        "select distinct measure_id, series, fiscal_year, period"
+        " from marts.fct_published_reconciliation",
     )
-    # a breakdown below the borough total: "2" is shown as "<5", the difference withheld
-    declined = {
-        k: v[0]
-        for k, v in rows["6.4 declined 2016/17 Q3 context_count internal_arithmetic"].items()
-    }
-    assert (declined["published"], declined["expected"], declined["difference"]) == (
-        "10",
-        "<5",
-        "withheld",
-    )
-    assert not re.search(r"\b2\b", declined["explanation"])  # not given away in words
+    rows = parsed.rows["data-slip"]
+    assert len(rows) == len(slips) < _count(report.build, RECONCILIATION_SQL)
+    tile = re.search(r'data-count="reconciliation">(\d+)<', report.text)
+    assert tile and int(tile.group(1)) == len(slips)
+    year = {k: v[0] for k, v in rows["1.3 total 2016/17 FY"].items()}
+    assert (year["published"], year["expected"], year["difference"]) == ("12,820", "12,833", "-13")
+    assert year["figure"] == "value" and year["affects"] == "change, % change"
+    q3 = {k: v[0] for k, v in rows["1.3 total 2016/17 Q3"].items()}
+    assert q3["cause"] == "Likely a transposed digit: 10,023 printed for 10,032."
+    section = report.text[report.text.index('id="reconciliation"') :]
+    section = section[: section.index("</section>")]
+    for internal in (
+        "pct_change",
+        "ytd_value",
+        "context_count",
+        "warehouse",
+        "internal_arithmetic",
+    ):
+        assert internal not in section, internal
+    # a breakdown below the borough total: a count under 5 is never shown
+    declined = {k: v[0] for k, v in rows["6.4 declined 2016/17 Q3"].items()}
+    assert declined["published"] == "10" and declined["expected"] in ("7", "<5")
+
+
+def test_the_off_target_list_holds_every_verdict_not_met(
+    report: SampleReport, parsed: ReportParser
+) -> None:
+    """Issue 13 finding 5: 2.3 (NOT ACHIEVED, Amber) is in the summary's off-target list,
+    and 4.2's baseline of 22 is explained beside the records' 18."""
+    listed = set(re.findall(r'data-off-target="([^"]+)"', report.text))
+    facts = _quarter_facts(report.build)
+    not_met = {f"{m} {s}" for (m, s), f in facts.items() if f["status"] in OFF_TARGET}
+    assert listed == not_met and "2.3 total" in listed
+    commentary = parsed.rows["data-series"]["4.2 total"]["commentary"][0]
+    assert "against a baseline of 22." in commentary
+    assert "recomputed from the records is 18" in commentary
 
 
 def test_a_trend_chart_for_every_series(report: SampleReport, parsed: ReportParser) -> None:
@@ -522,6 +702,7 @@ def test_workbook_holds_the_same_figures(report: SampleReport) -> None:
         "Missing returns",
         "Reconciliation",
         "Trend data",
+        "Definitions",
         "Notes",
     ]
     sheet = workbook["Report"]
@@ -543,19 +724,68 @@ def test_workbook_holds_the_same_figures(report: SampleReport) -> None:
             ("Baseline / target", "baseline"),
         ):
             cell = row[col[header_name]].value
-            if fact[name] is None:
+            expected = fact[name]
+            if name == "change" and None not in (fact["value"], fact["last_year_value"]):
+                places = 1 if fact["unit"] == "percent" else 0  # as printed: issue 13 no. 2
+                expected = float(
+                    _half_up(fact["value"], places) - _half_up(fact["last_year_value"], places)
+                )
+            if expected is not None and fact["unit"] == "percent" and name != "change":
+                expected = expected / 100  # a rate is a fraction formatted as a percentage
+            if expected is None:
                 assert not isinstance(cell, float | int), (measure, series, header_name, cell)
             else:
                 # Excel keeps 15 significant digits
-                assert cell == pytest.approx(fact[name], rel=1e-13), (measure, series, header_name)
+                assert cell == pytest.approx(expected, rel=1e-13), (measure, series, header_name)
         rag = row[col["RAG"]]
         assert (rag.value, rag.fill.fgColor.rgb[-6:]) == (fact["rag"], RAG_FILLS[fact["rag"]])
-        assert row[col["Status"]].value == fact["status"]
+        provisional = " (provisional)" if fact["verdict_basis"] else ""
+        assert row[col["Status"]].value == fact["status"] + provisional
     assert seen == set(catalogue())
     assert workbook["Missing returns"].max_row - 1 == _count(report.build, MISSING_SQL)
     assert workbook["Reconciliation"].max_row - 1 == _count(report.build, RECONCILIATION_SQL)
     owners = {c.value for c in workbook["Missing returns"]["F"][1:]}
     assert "Probation (CRC and NPS)" in owners
+
+
+def test_the_workbook_is_usable_by_an_analyst(report: SampleReport) -> None:
+    """Issue 13 finding 8: number columns hold numbers or nothing, dates are dates,
+    rates are fractions formatted as percentages, the lists are Excel tables, a
+    definitions sheet comes from dim_measure, and no number shows '777.0'."""
+    workbook = openpyxl.load_workbook(report.xlsx)
+    sheet = workbook["Report"]
+    header = [c.value for c in sheet[4]]
+    numbers = [header.index(c) for c in ("This quarter", "Same quarter last year", "Change")]
+    numbers += [header.index(c) for c in ("% change", "Year to date", "Baseline / target")]
+    for row in sheet.iter_rows(min_row=5):
+        if row[1].value is None:
+            continue
+        for index in numbers:
+            assert row[index].value is None or isinstance(row[index].value, int | float), (
+                row[0].value,
+                row[1].value,
+                header[index],
+                row[index].value,
+            )
+    engaged = next(r for r in sheet.iter_rows(min_row=5) if r[1].value == "engaged_pct")
+    value = engaged[header.index("This quarter")]
+    assert value.value == pytest.approx(70 / 86) and value.number_format == "0.0%"
+    missing = workbook["Missing returns"]
+    due = [c.value for c in next(missing.iter_cols(min_col=9, max_col=9, min_row=2))]
+    assert due and all(isinstance(d, datetime) for d in due)
+    for name, table in (
+        ("Missing returns", "MissingReturns"),
+        ("Reconciliation", "Reconciliation"),
+        ("Trend data", "TrendData"),
+        ("Definitions", "Definitions"),
+    ):
+        assert table in workbook[name].tables, name
+    definitions = list(workbook["Definitions"].iter_rows(min_row=2, values_only=True))
+    assert {(r[0], r[1]) for r in definitions} == set(catalogue())
+    for cell in workbook["Reconciliation"]["H"][1:]:
+        assert "0.0##" not in cell.number_format
+    trend = workbook["Trend data"]
+    assert trend.cell(row=1, column=9).value == "RAG of the year to date at the quarter"
 
 
 def test_below_borough_every_small_figure_is_suppressed(report: SampleReport) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from matplotlib import image
 
-from orchestration.report.charts import RAG_COLOURS, TARGET_COLOUR, VALUE_COLOUR
+from report.charts import RAG_COLOURS, TARGET_COLOUR, VALUE_COLOUR
 from tests.test_report import SampleReport, sample_report
 
 pytestmark = pytest.mark.browser
@@ -115,3 +115,21 @@ def test_prints_on_a4_landscape(report: SampleReport, tmp_path: Path):
         assert (round(float(width)), round(float(height))) == tuple(
             round(v) for v in A4_LANDSCAPE_POINTS
         )
+
+
+MAX_PAGES = 8  # issue 13: the board report of 2016/17 Q4 on at most 8 A4 landscape pages
+
+
+def test_the_sample_report_prints_on_at_most_eight_pages(report: SampleReport, tmp_path: Path):
+    """Chromium's own print of the sample's 2016/17 Q4 report: at most 8 A4 landscape
+    pages, every series row (figures, commentary and chart) on one page."""
+    pdf = tmp_path / "report.pdf"
+    run_chromium(
+        tmp_path / "profile",
+        f"--print-to-pdf={pdf}",
+        "--no-pdf-header-footer",
+        report.html.as_uri(),
+    )
+    pages = re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes())
+    assert 5 <= len(pages) <= MAX_PAGES, f"{len(pages)} pages"
+    assert "tbody.series { break-inside: avoid; }" in report.text  # no row split across pages

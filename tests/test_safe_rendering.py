@@ -20,8 +20,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from orchestration.report import build_report, write_report
-from orchestration.report.publish import BUILDS, publish_folder
+from report import build_report, write_report
+from report.publish import BUILDS, publish_folder
 from tests.conftest import IDVA_HEADER, IDVA_ROWS, csv_text
 from tests.test_dbt_marts import sample_build
 from tests.test_expectations import evaluations, materialize
@@ -216,7 +216,7 @@ def _pair(folder: Path) -> tuple[str, str]:
 KILLED_MID_PUBLISH = """
 import os, signal, sys
 from pathlib import Path
-from orchestration.report.publish import publish_folder
+from report.publish import publish_folder
 
 def write(build):
     (build / "r.html").write_text("v2")

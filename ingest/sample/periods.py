@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from catalogue.fiscal import FiscalQuarter, add_months
+
 FIRST_FISCAL_YEAR = 2013
 FISCAL_YEARS = 4
 
 # --------------------------------------------------------------------------------------
-# Calendar
+# Calendar (catalogue.fiscal's, under the sample's short names)
 
 
 @dataclass(frozen=True)
@@ -20,34 +22,33 @@ class Quarter:
     q: int
 
     @property
+    def fiscal(self) -> FiscalQuarter:
+        return FiscalQuarter(self.fy, self.q)
+
+    @property
     def index(self) -> int:
         return (self.fy - FIRST_FISCAL_YEAR) * 4 + self.q - 1
 
     @property
     def start(self) -> date:
-        return date(self.fy + (self.q == 4), (3 * self.q) % 12 + 1, 1)
+        return self.fiscal.period_start
 
     @property
     def end(self) -> date:
-        return add_months(self.start, 3) - timedelta(days=1)
+        return self.fiscal.period_end
 
     @property
     def months(self) -> list[date]:
-        return [add_months(self.start, i) for i in range(3)]
+        return self.fiscal.month_starts
 
     @property
     def fiscal_year(self) -> str:
-        return f"{self.fy}/{(self.fy + 1) % 100:02d}"
+        return self.fiscal.fiscal_year
 
     @property
     def label(self) -> str:
         """File-name label, e.g. ``2016-17_Q1``."""
-        return f"{self.fy}-{(self.fy + 1) % 100:02d}_Q{self.q}"
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    return date(day.year + month // 12, month % 12 + 1, 1)
+        return self.fiscal.slug.replace("-Q", "_Q")
 
 
 def month_end(first: date) -> date:
@@ -63,4 +64,6 @@ LAST_YEAR = QUARTERS[-4:]  # 2016/17, the year of the published report
 
 
 def quarter_of(day: date) -> Quarter:
-    return next(q for q in QUARTERS if q.start <= day <= q.end)
+    """The sample's quarter holding ``day`` (a StopIteration outside the sample's years)."""
+    fiscal = FiscalQuarter.containing(day)
+    return next(q for q in QUARTERS if q.fiscal == fiscal)

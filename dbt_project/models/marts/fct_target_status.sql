@@ -1,22 +1,15 @@
 -- Target status of each area's measure series at each quarter end of the plan years
 -- (from var('returns_monitored_from')); at Q4 the status is the year-end verdict.
---
--- Baseline: the measure_targets seed for the year; when it has none and the rule
--- compares with last year (below_previous_year, above_baseline), the previous
--- year's outturn.  previous_year_outturn is always shown so a seed baseline that
--- differs from the outturn stays visible.  The measure_targets seed is the home
--- area's plan: another area (CSP_AREA=all) is assessed against its own previous
--- year's outturn where the rule compares with last year, and is NOT MEASURABLE
--- otherwise.
---
--- In year (Q1-Q3) a reduce target compares the year to date with the quarters'
--- share of the baseline (quarters elapsed / 4); a rate, and a rolling 12-month
--- count, compare with the target itself.  At Q4 the share is the whole baseline.
---   reduce (below_*):  met when assessed <  comparator
---   at_least_target:   met when assessed >= comparator
---   above_baseline:    met when assessed >  comparator
--- RAG: Green when met; Amber when within var('rag_amber_tolerance_pct') % of the
--- comparator; Red beyond; Grey when not assessed.
+-- Baseline: the measure_targets seed for the year (the home area's plan); else, when
+-- the rule compares with last year, the previous year's outturn (shown beside it).
+-- In year a reduce target summed over the year compares with the quarters' share of
+-- the baseline (quarters / 4); a rate or rolling count compares with the target.
+--   reduce (below_*): met when assessed < comparator; at_least_target: >=;
+--   above_baseline: >.  RAG: Green met; Amber within var('rag_amber_tolerance_pct') %.
+-- Verdict basis (docs/report.md): the quarters of the year so far that were due and
+-- that gave a usable figure (seed data_status).  When one is missing the verdict is
+-- given from the quarters received and marked provisional (their sum against their
+-- share of the baseline, their rate, or the latest of them); NO DATA only when none.
 with
 
 facts as (
@@ -34,6 +27,12 @@ catalogue as (
 targets as (
 
     select * from {{ ref('measure_targets') }}
+
+),
+
+received as (
+
+    select * from {{ ref('int_target_year_received') }}
 
 ),
 
@@ -69,7 +68,17 @@ plan_quarters as (
         facts.quarter,
         catalogue.target_rule,
         catalogue.ytd_method,
-        facts.ytd_value as assessed_value,
+        received.quarters_due,
+        received.quarters_received,
+        received.quarters_missing,
+        facts.ytd_value is null and received.quarters_received > 0 as is_provisional,
+        case
+            when facts.ytd_value is not null then facts.ytd_value
+            when received.quarters_received = 0 then null
+            when catalogue.ytd_method = 'sum' then received.received_sum
+            when catalogue.ytd_method = 'latest' then received.received_latest
+            else received.received_rate
+        end as assessed_value,
         previous_outturns.outturn as previous_year_outturn,
         targets.baseline as seed_baseline,
         targets.target_value as seed_target_value
@@ -79,6 +88,13 @@ plan_quarters as (
         on
             facts.measure_id = catalogue.measure_id
             and facts.series = catalogue.series
+    left join received
+        on
+            facts.area_code = received.area_code
+            and facts.measure_id = received.measure_id
+            and facts.series = received.series
+            and facts.fiscal_year = received.fiscal_year
+            and facts.quarter = received.quarter
     left join home_area
         on facts.area_code = home_area.area_code
     left join targets
@@ -128,7 +144,10 @@ compared as (
         coalesce(seed_target_value, baseline) as target_value,
         case
             when target_rule like 'below%' and ytd_method = 'sum'
-                then coalesce(seed_target_value, baseline) * quarter / 4
+                then
+                    coalesce(seed_target_value, baseline)
+                    * (case when is_provisional then quarters_received else quarter end)
+                    / 4
             else coalesce(seed_target_value, baseline)
         end as comparator_value
 
@@ -175,6 +194,17 @@ final as (
         target_value,
         comparator_value,
         assessed_value,
+        quarters_due,
+        quarters_received,
+        quarters_missing,
+        coalesce(is_provisional, false) as is_provisional,
+        case
+            when target_rule in ('none', 'monitor', 'baseline_to_be_confirmed') then null
+            when is_provisional
+                then
+                    'provisional: ' || quarters_received || ' of ' || quarters_due
+                    || ' quarters received; no figure for ' || quarters_missing
+        end as verdict_basis,
         case
             when target_rule in ('none', 'monitor') then 'MONITOR ONLY'
             when target_rule = 'baseline_to_be_confirmed' then 'NOT MEASURABLE'

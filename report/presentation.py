@@ -2,7 +2,8 @@
 
 :func:`series_views` turns the marts' rows into printed rows: figures through
 small-number suppression, formatted cells (text and the exact number behind it), the
-status, the RAG and the commentary.  The renderers only lay these out.
+status, the RAG and the commentary.  :func:`report.views.build_views` calls these once
+per report; the renderers only lay the views out.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Any
 import pandas as pd
 
 from catalogue import statuses
-from orchestration.report import formatting as fmt
-from orchestration.report.commentary import commentary, series_rank
-from orchestration.report.data import ReportData
-from orchestration.report.formatting import Figure
-from orchestration.report.suppression import (
+from catalogue.fiscal import FiscalQuarter
+from report import formatting as fmt
+from report.commentary import commentary, series_rank
+from report.data import ReportData
+from report.formatting import Figure
+from report.suppression import (
     BOROUGH,
     WITHHELD,
     Level,
@@ -73,6 +75,8 @@ class SeriesView:
     rag: str
     data_status: str
     commentary: str
+    provisional: bool = False  # a verdict from the quarters received (fct_target_status)
+    verdict_basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def _denominators(
     """Denominators of a rate: the same quarter last year, the year to date, and the year
     to date last year."""
     mine = trend[(trend["measure_id"] == row["measure_id"]) & (trend["series"] == row["series"])]
-    last_fy = f"{int(fiscal_year[:4]) - 1}/{int(fiscal_year[:4]) % 100:02d}"
+    last_fy = FiscalQuarter.of(fiscal_year, quarter).year_before().fiscal_year
     last = mine[(mine["fiscal_year"] == last_fy) & (mine["quarter"] == quarter)]["denominator"]
     year = mine[(mine["fiscal_year"] == fiscal_year) & (mine["quarter"] <= quarter)]
     last_year_den = plain(last.iloc[0]) if len(last) else None
@@ -145,6 +149,9 @@ def published_figures(
     out["assessed_value"] = suppress(
         fig["assessed_value"], level=level, unit=unit, denominator=ytd_den
     )
+    out["previous_year_outturn"] = suppress(
+        fig["previous_year_outturn"], level=level, unit=unit, denominator=ytd_ly_den
+    )
     for name, a, b in (
         ("change", "value", "last_year_value"),
         ("pct_change", "value", "last_year_value"),
@@ -154,6 +161,22 @@ def published_figures(
         out[name] = derived(fig[name], out[a], out[b])
     if is_suppressed(out["numerator"]) or is_suppressed(out["denominator"]):
         out["numerator"] = out["denominator"] = WITHHELD
+    return out
+
+
+def printed_changes(fig: dict[str, Figure], unit: str) -> dict[str, Figure]:
+    """The changes as the difference of the figures as printed (rates to one decimal,
+    counts whole), so '5.8%' against '4.6%' reads '+1.2 pts', never '+1.3 pts'.  The
+    marts keep the exact change; only what is printed is made to agree with itself."""
+    places = 1 if unit == "percent" else 0
+    out = dict(fig)
+    for name, a, b in (
+        ("change", "value", "last_year_value"),
+        ("ytd_change", "ytd_value", "ytd_last_year_value"),
+    ):
+        now, then = fmt.as_number(fig[a]), fmt.as_number(fig[b])
+        if now is not None and then is not None and not is_suppressed(fig[name]):
+            out[name] = float(fmt.rounded(now, places) - fmt.rounded(then, places))
     return out
 
 
@@ -169,6 +192,7 @@ _FIGURE_KEYS = (
     "ytd_change",
     "ytd_pct_change",
     "baseline",
+    "previous_year_outturn",
     "comparator_value",
     "assessed_value",
     "days_overdue",
@@ -214,21 +238,49 @@ def series_cells(fig: Mapping[str, Figure], unit: str, data_status: str) -> dict
 # rows
 
 
-def _unusable_quarters(trend: pd.DataFrame, row: Mapping[str, Any], fiscal_year: str, q: int):
+def _unusable_quarters(
+    trend: pd.DataFrame, row: Mapping[str, Any], fiscal_year: str, q: int
+) -> list[tuple[int, str]]:
+    """The quarters of the year so far without a usable figure, with their status."""
     mine = trend[
         (trend["measure_id"] == row["measure_id"])
         & (trend["series"] == row["series"])
         & (trend["fiscal_year"] == fiscal_year)
         & (trend["quarter"] <= q)
+        & ~trend["data_status"].isin(statuses.usable())
     ]
-    return int((~mine["data_status"].isin(statuses.usable())).sum())
+    return [(int(r["quarter"]), str(r["data_status"])) for r in mine.to_dict("records")]
+
+
+def _return_arrived(series: pd.DataFrame, row: Mapping[str, Any]) -> bool:
+    """Whether the owner's return for the quarter arrived (another series from the same
+    agency and feed has a usable figure), so only this series' figure is missing."""
+    same = series[
+        (series["owner"] == row.get("owner"))
+        & (series["source"] == row.get("source"))
+        & ~((series["measure_id"] == row["measure_id"]) & (series["series"] == row["series"]))
+    ]
+    return bool(same["data_status"].isin(statuses.usable()).any())
+
+
+NOTE_LEADS = {"caveat": "Caveat", "context": "Note"}
+
+
+def _with_notes(text: str, notes: pd.DataFrame, row: Mapping[str, Any]) -> str:
+    """The commentary, then the published report's caveats and notes for the series
+    (seed report_notes, through dim_report_note)."""
+    if notes.empty:
+        return text
+    mine = notes[(notes["measure_id"] == row["measure_id"]) & (notes["series"] == row["series"])]
+    extra = [f"{NOTE_LEADS.get(n['kind'], 'Note')}: {n['note']}" for n in mine.to_dict("records")]
+    return " ".join([text, *extra]) if extra else text
 
 
 def series_view(data: ReportData, raw: Mapping[str, Any]) -> SeriesView:
     row = plain_row(raw)
     q = data.quarter
     row["fiscal_year"], row["quarter"] = q.fiscal_year, q.quarter
-    fig = published_figures(row, data.level, data.trend)
+    fig = printed_changes(published_figures(row, data.level, data.trend), str(row["unit"]))
     data_status = str(row.get("data_status") or "missing")
     gaps = _unusable_quarters(data.trend, row, q.fiscal_year, q.quarter)
     return SeriesView(
@@ -243,7 +295,11 @@ def series_view(data: ReportData, raw: Mapping[str, Any]) -> SeriesView:
         status=str(row.get("status") or NOT_ASSESSED),
         rag=str(row.get("rag") or "Grey"),
         data_status=data_status,
-        commentary=commentary(row, fig, q, gaps),
+        commentary=_with_notes(
+            commentary(row, fig, q, gaps, _return_arrived(data.series, row)), data.notes, row
+        ),
+        provisional=bool(row.get("is_provisional")) and bool(row.get("verdict_basis")),
+        verdict_basis=str(row.get("verdict_basis") or ""),
     )
 
 
@@ -252,155 +308,13 @@ def series_views(data: ReportData) -> list[SeriesView]:
     return [series_view(data, r) for r in rows]
 
 
-def theme_views(data: ReportData) -> list[ThemeView]:
-    themes: dict[str, list[SeriesView]] = {}
-    for view in series_views(data):
-        themes.setdefault(view.theme, []).append(view)
-    return [ThemeView(name, rows) for name, rows in themes.items()]
+OFF_TARGET = ("NOT ACHIEVED", "OFF TRACK")
+
+
+def off_target(views: list[SeriesView]) -> list[SeriesView]:
+    """Every series whose verdict is not met (Red or Amber alike)."""
+    return [v for v in views if v.status in OFF_TARGET]
 
 
 def rag_counts(views: list[SeriesView]) -> dict[str, int]:
     return {rag: sum(1 for v in views if v.rag == rag) for rag in RAG_ORDER}
-
-
-# --------------------------------------------------------------------------------------
-# missing returns and reconciliation
-
-
-@dataclass(frozen=True)
-class MissingView:
-    key: str  # "3.1 commencements 2016/17 Q4"
-    measure_id: str
-    series: str
-    title: str
-    quarter: str
-    owner: str
-    source: str
-    status: str
-    status_key: str
-    due: str
-    received: str
-    days_overdue: Cell
-    note: str
-
-
-def missing_views(data: ReportData) -> list[MissingView]:
-    views = []
-    for raw in data.missing.to_dict("records"):
-        row = plain_row(raw)
-        overdue = row.get("days_overdue")
-        views.append(
-            MissingView(
-                key=f"{row['measure_id']} {row['series']} {row['fiscal_year']} Q{row['quarter']}",
-                measure_id=str(row["measure_id"]),
-                series=str(row["series"]),
-                title=str(row["title"]),
-                quarter=f"Q{row['quarter']}",
-                owner=str(row.get("owner") or ""),
-                source=str(row.get("source") or ""),
-                status=statuses.label(str(row["status"])),
-                status_key=str(row["status"]),
-                due=fmt.long_date(row.get("due_date")),
-                received=fmt.long_date(row.get("received_date")),
-                days_overdue=Cell(fmt.count(overdue), fmt.as_number(overdue), "count"),
-                note=str(row.get("note") or ""),
-            )
-        )
-    return views
-
-
-@dataclass(frozen=True)
-class ReconciliationView:
-    key: str
-    measure_id: str
-    series: str
-    fiscal_year: str
-    period: str
-    figure: str
-    check: str
-    published: Cell
-    expected: Cell
-    difference: Cell
-    explanation: str
-    suppressed: bool
-
-
-FIGURE_WORDS = {
-    "value": "value",
-    "last_year_value": "same quarter last year",
-    "change": "change",
-    "pct_change": "% change",
-    "ytd_value": "year to date",
-    "ytd_last_year": "year to date last year",
-    "ytd_change": "year to date change",
-    "ytd_pct_change": "year to date % change",
-    "baseline": "baseline",
-    "target_status": "target status",
-    "numerator": "numerator",
-    "denominator": "denominator",
-    "context_count": "count quoted (breakdown)",
-    "return_status": "return status",
-}
-CHECK_WORDS = {
-    "internal_arithmetic": "report's own arithmetic",
-    "recomputed": "recomputed from the records",
-}
-BREAKDOWN_FIGURES = ("context_count",)  # breakdowns below the borough total
-
-
-def reconciliation_view(raw: Mapping[str, Any], level: Level) -> ReconciliationView:
-    row = plain_row(raw)
-    figure = str(row["figure"])
-    breakdown_level: Level = "below_borough" if figure in BREAKDOWN_FIGURES else level
-    published = suppress(row.get("published_value"), level=breakdown_level)
-    expected = suppress(row.get("expected_value"), level=breakdown_level)
-    difference = derived(row.get("difference"), published, expected)
-    hidden = any(is_suppressed(v) for v in (published, expected))
-    published_text = _published_text(row.get("published_text"), row.get("published_value"))
-    expected_text = str(row.get("expected_text") or fmt.NONE)
-    if is_suppressed(published):
-        published_text = str(published)
-    if is_suppressed(expected):
-        expected_text = str(expected)
-    explanation = str(row.get("explanation") or "")
-    if hidden:
-        explanation = "A breakdown below the borough total: figures under 5 are not shown."
-    return ReconciliationView(
-        key=f"{row['measure_id']} {row['series']} {row['fiscal_year']} {row['period']} "
-        f"{figure} {row['check_kind']}",
-        measure_id=str(row["measure_id"]),
-        series=str(row["series"]),
-        fiscal_year=str(row["fiscal_year"]),
-        period=str(row["period"]),
-        figure=FIGURE_WORDS.get(figure, figure),
-        check=CHECK_WORDS.get(str(row["check_kind"]), str(row["check_kind"])),
-        published=Cell(published_text, fmt.as_number(published), "number"),
-        expected=Cell(expected_text, fmt.as_number(expected), "number"),
-        difference=Cell(_difference_text(difference), fmt.as_number(difference), "number"),
-        explanation=explanation,
-        suppressed=hidden,
-    )
-
-
-def _published_text(text: object, value: object) -> str:
-    """A published whole number with thousands separators, as the warehouse prints its
-    own; anything else as it was published."""
-    number = fmt.as_number(value)
-    if number is not None and float(number).is_integer() and str(text or "").lstrip("-").isdigit():
-        return fmt.count(number)
-    return str(text) if text not in (None, "") else fmt.NONE
-
-
-def _difference_text(value: Figure) -> str:
-    if isinstance(value, str):
-        return value
-    number = fmt.as_number(value)
-    if number is None:
-        return fmt.NONE
-    if float(number).is_integer():
-        return fmt.signed_count(number)
-    return f"{fmt.rounded(number, 1):+}"
-
-
-def reconciliation_views(data: ReportData) -> list[ReconciliationView]:
-    return [reconciliation_view(r, data.level) for r in data.reconciliation.to_dict("records")]

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from orchestration.report.data import ReportData, ReportDataError, build_report, report_areas
-from orchestration.report.html import render_html
-from orchestration.report.publish import publish_folder
-from orchestration.report.quarters import FiscalQuarter, latest_complete_quarter
-from orchestration.report.xlsx import render_xlsx
+from catalogue.fiscal import FiscalQuarter
+from report.data import ReportData, ReportDataError, build_report, report_areas
+from report.html import render_html
+from report.publish import publish_folder
+from report.quarters import latest_complete_quarter
+from report.views import ReportViews, build_views
+from report.xlsx import render_xlsx
 
 REPORTS_FOLDER = "reports"
 
@@ -28,6 +30,7 @@ class ReportFiles:
     folder: Path
     html: Path
     xlsx: Path
+    views: ReportViews  # what both files print (built once, for both)
 
 
 def report_folder(data_folder: Path, quarter: FiscalQuarter) -> Path:
@@ -49,21 +52,22 @@ def write_report(
 ) -> ReportFiles:
     """Write the HTML page and the workbook into ``<data_folder>/reports/<yyyy-yy>-Q<n>/``.
 
-    Both are published as one (:func:`orchestration.report.publish.publish_folder`): a
+    Both are published as one (:func:`report.publish.publish_folder`): a
     reader sees the old pair or the new pair, never one file of each build, and never
     half a file.
     """
     generated_at = generated_at or datetime.now().replace(microsecond=0)
     folder = report_folder(data_folder, data.quarter)
     stem = report_stem(data.quarter, data.area_code if with_area_suffix else None)
-    page = render_html(data, generated_at)
+    views = build_views(data)
+    page = render_html(data, generated_at, views)
 
     def write(build: Path) -> None:
         (build / f"{stem}.html").write_text(page, encoding="utf-8")
-        render_xlsx(data, build / f"{stem}.xlsx", generated_at)
+        render_xlsx(data, build / f"{stem}.xlsx", generated_at, views)
 
     publish_folder(folder, write)
-    return ReportFiles(folder, folder / f"{stem}.html", folder / f"{stem}.xlsx")
+    return ReportFiles(folder, folder / f"{stem}.html", folder / f"{stem}.xlsx", views)
 
 
 __all__ = [
@@ -71,7 +75,9 @@ __all__ = [
     "ReportData",
     "ReportDataError",
     "ReportFiles",
+    "ReportViews",
     "build_report",
+    "build_views",
     "latest_complete_quarter",
     "render_html",
     "render_xlsx",

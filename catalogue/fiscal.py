@@ -1,4 +1,8 @@
-"""Fiscal quarters (April-March years): labels, periods, partition keys.
+"""The fiscal calendar in Python (April-March years), written once.
+
+SQL has its own one home (the ``fiscal_calendar`` seed and ``macros/fiscal_calendar.sql``;
+staging emits ``fiscal_year`` / ``quarter``); every Python module that names a fiscal
+year or quarter uses this one (tests/test_report.py checks it against the seed).
 
 A quarter is named three ways:
 
@@ -13,14 +17,40 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-# Returns are due this many days after the quarter ends (the return calendar's default;
-# dbt var default_due_days).  A quarter is reported once its due date has passed.
-DEFAULT_DUE_DAYS = 20
-
+FIRST_MONTH = 4  # the fiscal year starts on 1 April
 _MONTHS = ("April", "July", "October", "January")
 _LAST_MONTHS = ("June", "September", "December", "March")
 _FISCAL_YEAR = re.compile(r"^(\d{4})[/-](\d{2})$")
 _SLUG = re.compile(r"^(\d{4})[/-](\d{2})[- ]?Q([1-4])$")
+
+
+def fiscal_year_label(start_year: int, separator: str = "/") -> str:
+    """2016 -> '2016/17' (or '2016-17' with ``separator='-'``)."""
+    return f"{start_year}{separator}{(start_year + 1) % 100:02d}"
+
+
+def fiscal_year_start(label: str) -> int:
+    """'2016/17' (or '2016-17') -> 2016; anything else is a ValueError."""
+    match = _FISCAL_YEAR.match(label.strip())
+    if not match or int(match.group(2)) != (int(match.group(1)) + 1) % 100:
+        raise ValueError(f"not a fiscal year like 2016/17: {label!r}")
+    return int(match.group(1))
+
+
+def start_year_of(day: date) -> int:
+    """The calendar year the fiscal year holding ``day`` starts in."""
+    return day.year if day.month >= FIRST_MONTH else day.year - 1
+
+
+def fiscal_year_of(day: date) -> str:
+    """31 March 2017 -> '2016/17'."""
+    return fiscal_year_label(start_year_of(day))
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s month."""
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
 
 
 @dataclass(frozen=True, order=True)
@@ -35,7 +65,7 @@ class FiscalQuarter:
     # names ---------------------------------------------------------------------------
     @property
     def fiscal_year(self) -> str:
-        return f"{self.start_year}/{(self.start_year + 1) % 100:02d}"
+        return fiscal_year_label(self.start_year)
 
     @property
     def label(self) -> str:
@@ -43,7 +73,7 @@ class FiscalQuarter:
 
     @property
     def slug(self) -> str:
-        return f"{self.start_year}-{(self.start_year + 1) % 100:02d}-Q{self.quarter}"
+        return f"{fiscal_year_label(self.start_year, '-')}-Q{self.quarter}"
 
     @property
     def partition_key(self) -> str:
@@ -58,19 +88,16 @@ class FiscalQuarter:
     # dates ---------------------------------------------------------------------------
     @property
     def period_start(self) -> date:
-        month = 3 * self.quarter + 1
-        year = self.start_year
-        if month > 12:
-            month -= 12
-            year += 1
-        return date(year, month, 1)
+        return add_months(date(self.start_year, FIRST_MONTH, 1), 3 * (self.quarter - 1))
 
     @property
     def period_end(self) -> date:
         return self.next().period_start - timedelta(days=1)
 
-    def due_date(self, due_days: int = DEFAULT_DUE_DAYS) -> date:
-        return self.period_end + timedelta(days=due_days)
+    @property
+    def month_starts(self) -> list[date]:
+        """The first days of the quarter's three months."""
+        return [add_months(self.period_start, i) for i in range(3)]
 
     # arithmetic ----------------------------------------------------------------------
     def next(self) -> FiscalQuarter:
@@ -83,22 +110,19 @@ class FiscalQuarter:
             return FiscalQuarter(self.start_year - 1, 4)
         return FiscalQuarter(self.start_year, self.quarter - 1)
 
+    def year_before(self) -> FiscalQuarter:
+        """The same quarter of the previous fiscal year."""
+        return FiscalQuarter(self.start_year - 1, self.quarter)
+
     # parsing -------------------------------------------------------------------------
     @classmethod
     def containing(cls, day: date) -> FiscalQuarter:
-        start_year = day.year if day.month >= 4 else day.year - 1
-        return cls(start_year, (day.month - 4) % 12 // 3 + 1)
+        return cls(start_year_of(day), (day.month - FIRST_MONTH) % 12 // 3 + 1)
 
     @classmethod
     def of(cls, fiscal_year: str, quarter: int) -> FiscalQuarter:
         """From the marts' ``fiscal_year`` ('2016/17') and ``quarter`` (4)."""
-        match = _FISCAL_YEAR.match(fiscal_year.strip())
-        if not match:
-            raise ValueError(f"not a fiscal year like 2016/17: {fiscal_year!r}")
-        start = int(match.group(1))
-        if int(match.group(2)) != (start + 1) % 100:
-            raise ValueError(f"not a fiscal year like 2016/17: {fiscal_year!r}")
-        return cls(start, int(quarter))
+        return cls(fiscal_year_start(fiscal_year), int(quarter))
 
     @classmethod
     def parse(cls, text: str) -> FiscalQuarter:
@@ -114,14 +138,3 @@ class FiscalQuarter:
         if quarter.period_start != day:
             raise ValueError(f"{text} is not the first day of a quarter")
         return quarter
-
-
-def latest_complete_quarter(as_of: date, due_days: int = DEFAULT_DUE_DAYS) -> FiscalQuarter:
-    """The latest quarter whose returns were due before ``as_of`` (quarter end + due days).
-
-    On 21 April 2017 that is 2016/17 Q4 (due 20 April); on 20 April it is still Q3.
-    """
-    quarter = FiscalQuarter.containing(as_of).previous()
-    while quarter.due_date(due_days) >= as_of:
-        quarter = quarter.previous()
-    return quarter

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from orchestration.report.formatting import Figure, as_number
+from report.formatting import Figure, as_number
 
 Level = Literal["borough", "below_borough"]
 BOROUGH: Level = "borough"

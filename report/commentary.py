@@ -15,15 +15,15 @@ printed as its marker and never worked back.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from catalogue import statuses
-from orchestration.report import formatting as fmt
-from orchestration.report.formatting import Figure, as_number
-from orchestration.report.quarters import FiscalQuarter
-from orchestration.report.suppression import is_suppressed
+from catalogue.fiscal import FiscalQuarter
+from report import formatting as fmt
+from report.formatting import Figure, as_number
+from report.suppression import is_suppressed
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,11 @@ def rate_sentence(fig: Mapping[str, Figure], words: Words, rolling: bool = False
 
 
 def ytd_sentence(
-    fig: Mapping[str, Figure], words: Words, unit: str, quarter: FiscalQuarter, gaps: int = 0
+    fig: Mapping[str, Figure],
+    words: Words,
+    unit: str,
+    quarter: FiscalQuarter,
+    gaps: Sequence[tuple[int, str]] = (),
 ) -> str:
     """The year to date (counts summed, rates over the year's cases); '' at Q1."""
     if quarter.quarter == 1:
@@ -142,8 +146,7 @@ def ytd_sentence(
     if as_number(ytd) is None and not is_suppressed(ytd):
         if not gaps:
             return ""
-        quarters = "quarter" if gaps == 1 else "quarters"
-        return f"No year to date figure: {gaps} {quarters} of the year not received."
+        return f"No year to date figure: {gap_list(gaps)}."
     if unit == "percent":
         lead = "For the year" if quarter.quarter == 4 else "Year to date"
         now = f"{lead}, {fmt.percent(ytd)}"
@@ -160,6 +163,19 @@ def ytd_sentence(
     return _compared(now, fig["ytd_last_year_value"], fmt.count(fig["ytd_last_year_value"]), move)
 
 
+def gap_list(gaps: Sequence[tuple[int, str]]) -> str:
+    """'Q3 not available (declared)', 'Q1 and Q2 missing': which quarters have no usable
+    figure and why, in the data_status seed's words."""
+    by_status: dict[str, list[str]] = {}
+    for number, status in gaps:
+        by_status.setdefault(status, []).append(f"Q{number}")
+    parts = []
+    for status, names in by_status.items():
+        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        parts.append(f"{joined} {statuses.label(status).lower()}")
+    return "; ".join(parts)
+
+
 def target_sentence(
     status: str | None,
     fig: Mapping[str, Figure],
@@ -167,8 +183,12 @@ def target_sentence(
     unit: str,
     ytd_method: str,
     quarter: FiscalQuarter,
+    basis: str | None = None,
+    quarters_received: int | None = None,
+    baseline_from: tuple[str | None, str | None] = (None, None),
 ) -> str:
-    """The target status in words, from fct_target_status."""
+    """The target status in words, from fct_target_status; a provisional verdict (the
+    year to date incomplete) says so with its basis (``verdict_basis``)."""
     if status in (None, "MONITOR ONLY"):
         return ""
     if status == "NOT MEASURABLE":
@@ -185,14 +205,34 @@ def target_sentence(
         "ON TRACK": "On track",
         "OFF TRACK": "Off track",
     }.get(status, status.capitalize())
-    if status in ("ON TRACK", "OFF TRACK") and ytd_method == "sum":
-        share = f"{quarter.quarter} quarters' share" if quarter.quarter > 1 else "a quarter"
+    if basis:
+        verdict = f"{verdict} ({basis})"
+    shared = quarters_received if basis and quarters_received else quarter.quarter
+    if ytd_method == "sum" and (status in ("ON TRACK", "OFF TRACK") or shared != quarter.quarter):
+        share = f"{shared} quarters' share" if shared > 1 else "a quarter's share"
         return (
             f"{verdict}: {_with_noun(show(assessed), noun)} so far against "
             f"{show(fig['comparator_value'])} ({share} of the baseline of {baseline})."
         )
     what = "target" if unit == "percent" else "baseline"
-    return f"{verdict}: {_with_noun(show(assessed), noun)} against a {what} of {baseline}."
+    text = f"{verdict}: {_with_noun(show(assessed), noun)} against a {what} of {baseline}."
+    return text + baseline_note(fig, show, *baseline_from)
+
+
+def baseline_note(
+    fig: Mapping[str, Figure], show, target_rule: str | None, baseline_source: str | None
+) -> str:
+    """When the plan's baseline is not last year's outturn as the records give it, say so
+    (4.2: a baseline of 22, the published 2015/16 figure; the records give 18)."""
+    baseline, outturn = as_number(fig.get("baseline")), as_number(fig.get("previous_year_outturn"))
+    if baseline is None or outturn is None or baseline_source != "measure_targets":
+        return ""
+    if target_rule != "below_previous_year" or show(baseline) == show(outturn):
+        return ""
+    return (
+        f" The baseline is the plan's (last year's outturn as published); last year's"
+        f" outturn recomputed from the records is {show(outturn)}."
+    )
 
 
 def gap_sentence(
@@ -202,8 +242,11 @@ def gap_sentence(
     due: date | None,
     days_overdue: Figure,
     last_year: str,
+    return_arrived: bool = False,
 ) -> str:
-    """Why there is no figure, who owns it, and how overdue it is."""
+    """Why there is no figure, who owns it, and how overdue it is.  ``return_arrived``:
+    the agency's return for the quarter came in (other series from it have a figure),
+    only this figure was not in it."""
     note_text = f": {note}" if note else ""
     if data_status == "declared_not_available":
         text = f"Declared not available by {owner}{note_text}."
@@ -211,6 +254,10 @@ def gap_sentence(
         text = f"Not yet due ({owner}; due {fmt.long_date(due)})."
     elif data_status == "partial":
         text = f"Partial return from {owner}{note_text}."
+    elif return_arrived:
+        text = f"{owner}'s return for the quarter arrived without this figure: due "
+        text += f"{fmt.long_date(due)}"
+        text += f", {fmt.days(days_overdue)} overdue." if as_number(days_overdue) else "."
     else:
         text = f"No return received from {owner}: due {fmt.long_date(due)}"
         text += f", {fmt.days(days_overdue)} overdue." if as_number(days_overdue) else "."
@@ -244,7 +291,8 @@ def commentary(
     row: Mapping[str, object],
     fig: Mapping[str, Figure],
     quarter: FiscalQuarter,
-    gaps: int = 0,
+    gaps: Sequence[tuple[int, str]] = (),
+    return_arrived: bool = False,
 ) -> str:
     """The series' commentary: what happened, the year to date, the target, caveats."""
     unit = str(row["unit"])
@@ -254,14 +302,16 @@ def commentary(
     has_value = as_number(fig["value"]) is not None or is_suppressed(fig["value"])
     if not has_value or status in statuses.without_figure():
         last_year = fmt.figure(fig["last_year_value"], unit)
-        return gap_sentence(
+        gap = gap_sentence(
             status,
             str(row.get("owner") or "the owning agency"),
             _text(row.get("status_note")),
             _day(row.get("due_date")),
             fig.get("days_overdue"),
             last_year,
+            return_arrived,
         )
+        return " ".join(p for p in (gap, _target(row, fig, words, unit, method, quarter)) if p)
     if unit == "percent":
         first = rate_sentence(fig, words, rolling=method == "latest")
     elif method == "latest":
@@ -271,7 +321,7 @@ def commentary(
     parts = [
         first,
         "" if method == "latest" else ytd_sentence(fig, words, unit, quarter, gaps),
-        target_sentence(_text(row.get("status")), fig, words, unit, method, quarter),
+        _target(row, fig, words, unit, method, quarter),
         data_note(
             status,
             _day(row.get("due_date")),
@@ -283,8 +333,27 @@ def commentary(
     return " ".join(p for p in parts if p)
 
 
+def _target(row, fig, words: Words, unit: str, method: str, quarter: FiscalQuarter) -> str:
+    return target_sentence(
+        _text(row.get("status")),
+        fig,
+        words,
+        unit,
+        method,
+        quarter,
+        _text(row.get("verdict_basis")),
+        _whole(row.get("quarters_received")),
+        (_text(row.get("target_rule")), _text(row.get("baseline_source"))),
+    )
+
+
 def _text(value: object) -> str | None:
     return None if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def _whole(value: object) -> int | None:
+    number = as_number(value)  # type: ignore[arg-type]
+    return None if number is None else int(number)
 
 
 def _day(value: object) -> date | None:

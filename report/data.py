@@ -1,9 +1,13 @@
 """Read one quarter's report from the marts (schema ``marts``) into DataFrames.
 
 Only the marts are read: ``dim_measure``, ``fct_measure_quarter``,
-``fct_target_status``, ``fct_missing_returns``, ``fct_published_reconciliation`` (and
-``dim_fiscal_quarter`` to check the quarter has ended).  The source is any DuckDB file
-holding them, opened read-only: the serving copy in production, the warehouse in tests.
+``fct_target_status``, ``fct_missing_returns``, ``fct_published_reconciliation``,
+``dim_report_note`` (the published report's caveats) (and
+``dim_fiscal_quarter`` to check the quarter has ended), and the serving copy's
+``meta.publication`` for the as-of date and publication time.  The source is any DuckDB
+file holding them, opened read-only: the serving copy in production (``make run``, the
+``quarterly_report`` asset), the warehouse in tests (it has no ``meta.publication``: pass
+``as_of`` to print one).
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.report.quarters import FiscalQuarter
-from orchestration.report.suppression import Level, geography_level
+from catalogue.fiscal import FiscalQuarter
+from report.suppression import Level, geography_level
 
 TREND_YEARS = 3  # the trend charts show the report's fiscal year and the two before it
 
@@ -41,7 +45,8 @@ class ReportData:
     trend: pd.DataFrame  # every series x quarter of the trend window
     missing: pd.DataFrame  # missing / late returns of the fiscal year up to the quarter
     reconciliation: pd.DataFrame  # published figures that differ, up to the quarter
-    as_of: date | None = None  # the marts' as-of date (days overdue count to it)
+    notes: pd.DataFrame = field(default_factory=pd.DataFrame)  # caveats (dim_report_note)
+    as_of: date | None = None  # meta.publication's as-of date (days overdue count to it)
     published_at: datetime | None = None  # when the serving copy was published
     source: str = ""
     extra: dict[str, str] = field(default_factory=dict)
@@ -93,6 +98,8 @@ select m.theme, m.measure_id, m.series, m.title, m.unit, m.direction, m.target_r
        f.months_expected, f.months_received, f.source,
        t.baseline, t.baseline_source, t.previous_year_outturn, t.target_value,
        t.comparator_value, t.assessed_value, t.status, t.rag,
+       t.quarters_due, t.quarters_received, t.quarters_missing, t.is_provisional,
+       t.verdict_basis,
        r.days_overdue
 from marts.dim_measure m
 left join marts.fct_measure_quarter f
@@ -127,6 +134,13 @@ join marts.dim_measure m
   on m.area_code = r.area_code and m.measure_id = r.measure_id and m.series = r.series
 where r.area_code = $area and r.fiscal_year = $fy and r.quarter <= $q
 order by r.quarter, r.measure_id, r.series
+"""
+
+NOTES_SQL = """
+select measure_id, series, quarter, kind, note
+from marts.dim_report_note
+where area_code = $area and fiscal_year = $fy and quarter <= $q
+order by measure_id, series, quarter
 """
 
 RECONCILIATION_SQL = """
@@ -174,15 +188,6 @@ def _publication(con: duckdb.DuckDBPyConnection) -> tuple[date | None, datetime 
     return (row[0], row[1]) if row else (None, None)
 
 
-def _as_of_from_missing(missing: pd.DataFrame) -> date | None:
-    """The marts' as-of date: a missing return's due date + its days overdue."""
-    rows = missing[missing["status"] != "late"].dropna(subset=["due_date", "days_overdue"])
-    if rows.empty:
-        return None
-    first = rows.iloc[0]
-    return (pd.Timestamp(first["due_date"]) + pd.Timedelta(days=int(first["days_overdue"]))).date()
-
-
 def _area_name(con: duckdb.DuckDBPyConnection, area: str) -> str:
     row = con.execute(
         "select any_value(area_name) from marts.dim_measure where area_code = ?", [area]
@@ -215,6 +220,7 @@ def build_report(
         trend = con.execute(TREND_SQL, {"area": area, "first": first, "last": fq.period_end}).df()
         missing = con.execute(MISSING_SQL, params).df()
         reconciliation = con.execute(RECONCILIATION_SQL, params).df()
+        notes = con.execute(NOTES_SQL, params).df()
         published_as_of, published_at = _publication(con)
     return ReportData(
         quarter=fq,
@@ -225,7 +231,8 @@ def build_report(
         trend=trend,
         missing=missing,
         reconciliation=reconciliation,
-        as_of=as_of or published_as_of or _as_of_from_missing(missing),
+        notes=notes,
+        as_of=as_of or published_as_of,
         published_at=published_at,
         source=_source_name(source),
     )

@@ -18,7 +18,7 @@ from matplotlib import ticker
 from matplotlib.figure import Figure
 
 from catalogue import statuses
-from orchestration.report.suppression import BOROUGH, Level, suppress
+from report.suppression import BOROUGH, Level, suppress
 
 VALUE_COLOUR = "#1f4e79"  # the series line (dark blue)
 TARGET_COLOUR = "#c55a11"  # the baseline / target (dark orange), dashed

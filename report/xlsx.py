@@ -15,31 +15,29 @@ are written as numbers, negative ones included.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orchestration.report.charts import RAG_COLOURS, plotted_values
-from orchestration.report.data import ReportData
-from orchestration.report.presentation import (
-    SERIES_COLUMNS,
-    Cell,
-    missing_views,
-    reconciliation_views,
-    theme_views,
-)
+from report.charts import RAG_COLOURS, plotted_values
+from report.data import ReportData
+from report.presentation import SERIES_COLUMNS, Cell
+from report.suppression import is_suppressed
+from report.views import ReportViews, build_views
 
 NUMBER_FORMATS = {
     "count": "#,##0",
     "signed_count": '+#,##0;-#,##0;"0"',
-    "percent": '0.0"%"',
+    "percent": "0.0%",  # rates are written as fractions (81.4% is 0.814)
     "points": '+0.0" pts";-0.0" pts";"0.0 pts"',
-    "pct_change": '+0.0"%";-0.0"%";"0.0%"',
-    "number": "#,##0.0##",
+    "pct_change": "+0.0%;-0.0%;0.0%",
+    "number": "General",
+    "date": "d mmmm yyyy",
 }
 NAVY = "1F3864"
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
@@ -49,6 +47,7 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 RAG_FONT_COLOURS = {"Amber": "000000"}
 
+NUMBERS = len(SERIES_COLUMNS)  # the Report sheet's number columns, after the four labels
 REPORT_HEADERS = (
     "No",
     "Series",
@@ -58,9 +57,10 @@ REPORT_HEADERS = (
     "Status",
     "RAG",
     "Data status",
+    "Figures withheld",
     "Commentary",
 )
-REPORT_WIDTHS = (6, 16, 42, 24, 11, 11, 10, 10, 11, 11, 11, 15, 9, 14, 90)
+REPORT_WIDTHS = (6, 16, 42, 24, 11, 11, 10, 10, 11, 11, 11, 15, 9, 14, 16, 90)
 
 
 # first characters that make a spreadsheet read a text as a formula (OWASP, CSV injection)
@@ -80,20 +80,58 @@ def _set_value(target, value: object) -> None:
         target.value = value
 
 
-def _write_cell(sheet: Worksheet, row: int, column: int, cell: Cell | object) -> None:
+def _write_cell(
+    sheet: Worksheet, row: int, column: int, cell: Cell | object, numeric: bool = False
+) -> None:
     target = sheet.cell(row=row, column=column)
     if isinstance(cell, Cell):
         if cell.number is not None:
-            target.value = cell.number
+            # a rate is a fraction with a percentage format, so it sums and charts
+            fraction = cell.kind in ("percent", "pct_change")
+            target.value = cell.number / 100 if fraction else cell.number
             target.number_format = NUMBER_FORMATS.get(cell.kind, "General")
-        else:
+        elif cell.kind == "text" and not numeric:
             _set_value(target, cell.text)
-            target.alignment = Alignment(horizontal="right", vertical="top")
+        # a number column holds a number or nothing; why there is none is in a text column
+    elif isinstance(cell, date):
+        target.value = cell
+        target.number_format = NUMBER_FORMATS["date"]
     else:
         _set_value(target, cell)
     target.border = BORDER
     if target.alignment.horizontal is None:
         target.alignment = WRAP
+
+
+def _table(sheet: Worksheet, name: str, columns: int) -> None:
+    """The sheet's rows as an Excel table (filters, sorting, pivots); header in row 1."""
+    last = max(2, sheet.max_row)
+    table = Table(displayName=name, ref=f"A1:{get_column_letter(columns)}{last}")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+    sheet.add_table(table)
+
+
+def _definitions_sheet(sheet: Worksheet, data: ReportData) -> None:
+    """One row per catalogue series, from dim_measure."""
+    columns = (
+        ("No", "measure_id", 6),
+        ("Series", "series", 18),
+        ("Theme", "theme", 22),
+        ("Measure", "title", 48),
+        ("Unit", "unit", 9),
+        ("Direction", "direction", 10),
+        ("Target rule", "target_rule", 20),
+        ("Year to date", "ytd_method", 12),
+        ("Owner", "owner", 28),
+        ("Source", "catalogue_source", 26),
+    )
+    _header(sheet, 1, [c[0] for c in columns], [c[2] for c in columns])
+    rows = data.series.sort_values(["measure_id", "sort_order", "series"]).to_dict("records")
+    for row, record in enumerate(rows, start=2):
+        for column, (_, key, _) in enumerate(columns, start=1):
+            value = record.get(key)
+            _write_cell(sheet, row, column, "" if value is None or value != value else str(value))
+    _table(sheet, "Definitions", len(columns))
 
 
 def _header(sheet: Worksheet, row: int, headers: Sequence[str], widths: Sequence[int]) -> None:
@@ -116,7 +154,7 @@ def _page_setup(sheet: Worksheet, title_rows: str | None = None) -> None:
         sheet.print_title_rows = title_rows
 
 
-def _report_sheet(sheet: Worksheet, data: ReportData) -> int:
+def _report_sheet(sheet: Worksheet, data: ReportData, views: ReportViews) -> int:
     sheet.title = "Report"
     q = data.quarter
     _set_value(
@@ -131,7 +169,7 @@ def _report_sheet(sheet: Worksheet, data: ReportData) -> int:
     _header(sheet, 4, REPORT_HEADERS, REPORT_WIDTHS)
     row = 5
     written = 0
-    for theme in theme_views(data):
+    for theme in views.themes:
         _set_value(sheet.cell(row=row, column=1), theme.name)
         sheet.cell(row=row, column=1).font = Font(bold=True, color="FFFFFF")
         for column in range(1, len(REPORT_HEADERS) + 1):
@@ -140,9 +178,15 @@ def _report_sheet(sheet: Worksheet, data: ReportData) -> int:
         for view in theme.rows:
             values: list[Cell | object] = [view.measure_id, view.series, view.title, view.owner]
             values += [view.cells[c.key] for c in SERIES_COLUMNS]
-            values += [view.status, view.rag, view.data_status, view.commentary]
+            withheld = [
+                f"{c.header}: {view.cells[c.key].text}"
+                for c in SERIES_COLUMNS
+                if is_suppressed(view.cells[c.key].text)
+            ]
+            status = f"{view.status} (provisional)" if view.provisional else view.status
+            values += [status, view.rag, view.data_status, "; ".join(withheld), view.commentary]
             for column, value in enumerate(values, start=1):
-                _write_cell(sheet, row, column, value)
+                _write_cell(sheet, row, column, value, numeric=4 < column <= 4 + NUMBERS)
             rag = sheet.cell(row=row, column=REPORT_HEADERS.index("RAG") + 1)
             rag.fill = PatternFill("solid", fgColor=RAG_COLOURS[view.rag].lstrip("#").upper())
             rag.font = Font(bold=True, color=RAG_FONT_COLOURS.get(view.rag, "FFFFFF"))
@@ -154,7 +198,7 @@ def _report_sheet(sheet: Worksheet, data: ReportData) -> int:
     return written
 
 
-def _missing_sheet(sheet: Worksheet, data: ReportData) -> None:
+def _missing_sheet(sheet: Worksheet, data: ReportData, views: ReportViews) -> None:
     headers = (
         "No",
         "Series",
@@ -170,7 +214,7 @@ def _missing_sheet(sheet: Worksheet, data: ReportData) -> None:
         "Note",
     )
     _header(sheet, 1, headers, (6, 16, 42, 9, 8, 28, 26, 20, 16, 16, 10, 50))
-    for row, view in enumerate(missing_views(data), start=2):
+    for row, view in enumerate(views.missing, start=2):
         values = (
             view.measure_id,
             view.series,
@@ -180,19 +224,19 @@ def _missing_sheet(sheet: Worksheet, data: ReportData) -> None:
             view.owner,
             view.source,
             view.status,
-            view.due,
-            view.received,
+            view.due_date,
+            view.received_date,
             view.days_overdue,
             view.note,
         )
         for column, value in enumerate(values, start=1):
             _write_cell(sheet, row, column, value)
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(2, sheet.max_row)}"
+    _table(sheet, "MissingReturns", len(headers))
     _page_setup(sheet, "1:1")
 
 
-def _reconciliation_sheet(sheet: Worksheet, data: ReportData) -> None:
+def _reconciliation_sheet(sheet: Worksheet, views: ReportViews) -> None:
     headers = (
         "No",
         "Series",
@@ -206,7 +250,7 @@ def _reconciliation_sheet(sheet: Worksheet, data: ReportData) -> None:
         "Explanation",
     )
     _header(sheet, 1, headers, (6, 18, 9, 8, 22, 26, 11, 11, 11, 90))
-    for row, view in enumerate(reconciliation_views(data), start=2):
+    for row, view in enumerate(views.reconciliation, start=2):
         values = (
             view.measure_id,
             view.series,
@@ -222,7 +266,7 @@ def _reconciliation_sheet(sheet: Worksheet, data: ReportData) -> None:
         for column, value in enumerate(values, start=1):
             _write_cell(sheet, row, column, value)
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(2, sheet.max_row)}"
+    _table(sheet, "Reconciliation", len(headers))
     _page_setup(sheet, "1:1")
 
 
@@ -236,7 +280,7 @@ def _trend_sheet(sheet: Worksheet, data: ReportData) -> None:
         "Value",
         "Data status",
         "Baseline / target",
-        "RAG",
+        "RAG of the year to date at the quarter",
     )
     _header(sheet, 1, headers, (6, 30, 9, 8, 9, 11, 22, 14, 8))
     trend = data.trend.sort_values(["measure_id", "series", "fiscal_year", "quarter"])
@@ -263,7 +307,7 @@ def _trend_sheet(sheet: Worksheet, data: ReportData) -> None:
                 _write_cell(sheet, row, column, item)
             row += 1
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(2, row - 1)}"
+    _table(sheet, "TrendData", len(headers))
 
 
 def _notes_sheet(sheet: Worksheet, data: ReportData, generated_at: datetime) -> None:
@@ -282,7 +326,12 @@ def _notes_sheet(sheet: Worksheet, data: ReportData, generated_at: datetime) -> 
             "over fewer than 5 cases are withheld, with the changes worked from them. Borough "
             "totals are published as they are.",
         ),
-        ("Percentages", "Rates are percentages (0-100); their change is in percentage points."),
+        (
+            "Percentages",
+            "Rates are fractions formatted as percentages (81.4% is 0.814); their change is"
+            " in percentage points. Number columns hold numbers or nothing: why a figure is"
+            " missing is in 'Data status', a withheld one in 'Figures withheld'.",
+        ),
         (
             "Charts",
             "The HTML report draws the trend of every series; 'Trend data' holds the "
@@ -295,14 +344,22 @@ def _notes_sheet(sheet: Worksheet, data: ReportData, generated_at: datetime) -> 
         _write_cell(sheet, row, 2, note)
 
 
-def render_xlsx(data: ReportData, path: Path | str, generated_at: datetime | None = None) -> Path:
-    """Write the workbook to ``path``; returns the path."""
+def render_xlsx(
+    data: ReportData,
+    path: Path | str,
+    generated_at: datetime | None = None,
+    views: ReportViews | None = None,
+) -> Path:
+    """Write the workbook to ``path``; returns the path.  ``views`` as
+    :func:`report.views.build_views` built them (built here when not given)."""
     generated_at = generated_at or datetime.now().replace(microsecond=0)
+    views = views or build_views(data)
     workbook = Workbook()
-    _report_sheet(workbook.active, data)
-    _missing_sheet(workbook.create_sheet("Missing returns"), data)
-    _reconciliation_sheet(workbook.create_sheet("Reconciliation"), data)
+    _report_sheet(workbook.active, data, views)
+    _missing_sheet(workbook.create_sheet("Missing returns"), data, views)
+    _reconciliation_sheet(workbook.create_sheet("Reconciliation"), views)
     _trend_sheet(workbook.create_sheet("Trend data"), data)
+    _definitions_sheet(workbook.create_sheet("Definitions"), data)
     _notes_sheet(workbook.create_sheet("Notes"), data, generated_at)
     workbook.properties.title = f"Community Safety Plan performance {data.quarter.label}"
     workbook.properties.creator = "csp-warehouse"

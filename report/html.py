@@ -11,17 +11,10 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from orchestration.report.charts import rag_summary_svg, trend_svg
-from orchestration.report.data import ReportData
-from orchestration.report.presentation import (
-    RAG_ORDER,
-    SERIES_COLUMNS,
-    SeriesView,
-    missing_views,
-    rag_counts,
-    reconciliation_views,
-    theme_views,
-)
+from report.charts import rag_summary_svg, trend_svg
+from report.data import ReportData
+from report.presentation import RAG_ORDER, SERIES_COLUMNS, SeriesView, off_target, rag_counts
+from report.views import ReportViews, build_views
 
 TEMPLATES = Path(__file__).with_name("templates")
 RAG_TOLERANCE_PCT = 5  # dbt var rag_amber_tolerance_pct (for the legend only)
@@ -70,10 +63,13 @@ def _stamp(value: datetime | None) -> str:
     )
 
 
-def render_html(data: ReportData, generated_at: datetime | None = None) -> str:
-    """The report page for ``data`` (charts drawn here, from ``data.trend``)."""
-    themes = theme_views(data)
-    views = [v for t in themes for v in t.rows]
+def render_html(
+    data: ReportData, generated_at: datetime | None = None, views: ReportViews | None = None
+) -> str:
+    """The report page for ``data`` (charts drawn here, from ``data.trend``); ``views``
+    as :func:`report.views.build_views` built them (built here when not given)."""
+    built = views or build_views(data)
+    themes = built.themes
     by_theme = {t.name: rag_counts(t.rows) for t in themes}
     template = _ENV.get_template("report.html.j2")
     return template.render(
@@ -84,15 +80,16 @@ def render_html(data: ReportData, generated_at: datetime | None = None) -> str:
         as_of=data.as_of.strftime("%-d %B %Y") if data.as_of else "",
         published_at=f"{_stamp(data.published_at)} UTC" if data.published_at else "",
         generated_at=_stamp(generated_at or datetime.now().replace(microsecond=0)),
-        views=views,
+        views=built.series,
         themes=themes,
         columns=SERIES_COLUMNS,
-        charts={v.key: series_chart(data, v) for v in views},
-        rag_counts=rag_counts(views),
+        charts={v.key: series_chart(data, v) for v in built.series},
+        rag_counts=built.rag_counts,
         rag_chart=rag_summary_svg(by_theme),
-        reds=[v for v in views if v.rag == "Red"],
-        missing=missing_views(data),
-        reconciliation=reconciliation_views(data),
+        reds=off_target(built.series),
+        returns=built.returns,
+        agencies=built.agencies,
+        slips=built.slips,
         tolerance=RAG_TOLERANCE_PCT,
         trend_years=_trend_years(data),
         rag_order=RAG_ORDER,
