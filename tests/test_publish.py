@@ -75,6 +75,12 @@ class Pipeline:
 def pipeline(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Pipeline:
+    return make_pipeline(tmp_path_factory, tmp_path, monkeypatch)
+
+
+def make_pipeline(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Pipeline:
     """A copy of the sample landing folder and its built warehouse, published once, with
     the environment the nightly job reads pointing at it."""
     build = sample_build(tmp_path_factory)
@@ -91,6 +97,7 @@ def pipeline(
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("CSP_PSEUDONYM_KEY", raising=False)  # the sample's demo key
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.delenv("CSP_PUBLISH_POSTGRES", raising=False)  # a test sets its own
     publish_marts(pipeline.warehouse, as_of=AS_OF, area=AREA[0])
     return pipeline
 
@@ -130,14 +137,24 @@ def test_serving_copy_holds_every_mart_row_for_row(pipeline: Pipeline) -> None:
                     f"select count(*) from (from {a}.{mart} except all from {b}.{mart})"
                 ).fetchone()
                 assert differ == (0,), f"{mart} differs ({a} - {b})"
-        published = con.execute("select as_of, area, row_counts from meta.publication").fetchall()
+        published = con.execute(
+            "select as_of, area, source_warehouse, table_count, row_count from meta.publication"
+        ).fetchall()
+        counts = dict(
+            con.execute("select table_name, row_count from meta.published_table").fetchall()
+        )
+        types = con.execute(
+            "select distinct data_type from duckdb_columns() where schema_name = 'meta'"
+        ).fetchall()
     finally:
         con.close()
-    assert published[0][:2] == (AS_OF, AREA[0])
+    # scalar columns only (ODBC maps them) and no server path
+    assert published == [(AS_OF, AREA[0], "warehouse.duckdb", len(MARTS), sum(counts.values()))]
+    assert {t for (t,) in types} <= {"TIMESTAMP", "DATE", "VARCHAR", "INTEGER", "BIGINT"}
     for mart in MARTS:
         parquet = pipeline.parquet / f"{mart}.parquet"
         rows = duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchall()
-        assert rows == [(published[0][2][mart],)], mart
+        assert rows == [(counts[mart],)], mart
     assert stat.S_IMODE(pipeline.serving.stat().st_mode) == 0o444  # read-only file
     assert leftovers(pipeline.serving.parent) == []
 
