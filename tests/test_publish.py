@@ -23,6 +23,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -43,9 +45,13 @@ from orchestration.publish import (
 from tests.test_dbt_marts import AREA, AS_OF, sample_build
 
 MARTS = (
+    "dim_agency",
+    "dim_area",
     "dim_fiscal_quarter",
     "dim_measure",
+    "dim_quarter",
     "fct_measure_quarter",
+    "fct_measure_target_year",
     "fct_missing_returns",
     "fct_published_reconciliation",
     "fct_target_status",
@@ -328,8 +334,13 @@ def readers(pipeline: Pipeline, tmp_path: Path) -> Iterator[dict[str, Reader]]:
 
 @pytest.mark.slow
 def test_nightly_job_twice_while_bi_readers_query(
-    pipeline: Pipeline, readers: dict[str, Reader], tmp_path: Path
+    pipeline: Pipeline,
+    readers: dict[str, Reader],
+    tmp_path: Path,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("CSP_PUBLISH_POSTGRES", postgres_url)
     initial = query(pipeline.serving, "select published_at from meta.publication")[0][0]
     assert query(pipeline.serving, LATE_SQL) == [(None, "missing")]
 
@@ -344,6 +355,13 @@ def test_nightly_job_twice_while_bi_readers_query(
     parquet = pipeline.parquet / "fct_measure_quarter.parquet"
     late = duckdb.sql(LATE_SQL.replace("marts.fct_measure_quarter", f"'{parquet}'")).fetchall()
     assert late == [(LATE_VALUE, "late")]
+    # the job published the same rows to PostgreSQL (tests/test_publish_postgres.py)
+    with psycopg.connect(postgres_url) as pg:
+        assert pg.execute(LATE_SQL).fetchall() == [(LATE_VALUE, "late")]
+        in_postgres = Counter(pg.execute("select * from marts.fct_measure_quarter").fetchall())
+    assert in_postgres == Counter(
+        query(pipeline.serving, "select * from marts.fct_measure_quarter")
+    )
     assert leftovers(pipeline.serving.parent) == []
     final = query(pipeline.serving, "select published_at from meta.publication")[0][0]
     readers["reconnect"].wait_to_see(str(final))

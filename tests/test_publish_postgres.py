@@ -161,7 +161,12 @@ def test_bi_role_reads_and_cannot_write(pipeline: Pipeline, postgres_url: str) -
         engine = sa.create_engine(url)
         try:
             columns = sa.inspect(engine).get_columns("fct_measure_quarter", schema="marts")
-            assert [c["name"] for c in columns][:3] == ["area_code", "area_name", "measure_id"]
+            assert [c["name"] for c in columns][:4] == [
+                "measure_key",
+                "quarter_key",
+                "area_key",
+                "area_code",
+            ]
             frame = pd.read_sql(
                 "select fiscal_year, count(*) as n from marts.fct_measure_quarter"
                 " group by fiscal_year order by fiscal_year",
@@ -171,6 +176,56 @@ def test_bi_role_reads_and_cannot_write(pipeline: Pipeline, postgres_url: str) -
             assert frame["n"].sum() == rows, url
         finally:
             engine.dispose()
+
+
+STAR = """
+select q.quarter_label, a.area_name, g.agency_code, m.measure_id, m.series, f.value,
+       t.target_value_year
+from marts.fct_measure_quarter f
+join marts.dim_measure m on f.measure_key = m.measure_key
+join marts.dim_quarter q on f.quarter_key = q.quarter_key
+join marts.dim_area a on f.area_key = a.area_key
+join marts.dim_agency g on m.agency_key = g.agency_key
+left join marts.fct_measure_target_year t
+    on t.measure_key = f.measure_key and t.plan_year = q.fiscal_year
+where q.quarter_label = '2016/17 Q4'
+order by 4, 5
+"""
+
+
+def test_star_schema_joins_on_single_column_keys(pipeline: Pipeline, postgres_url: str) -> None:
+    """Every key is one column, unique in its dimension, and every fact row finds its
+    dimension rows: the same answer from DuckDB and PostgreSQL."""
+    con = duckdb.connect(str(pipeline.serving), read_only=True)
+    try:
+        for dimension, key in (
+            ("dim_measure", "measure_key"),
+            ("dim_quarter", "quarter_key"),
+            ("dim_area", "area_key"),
+            ("dim_agency", "agency_key"),
+        ):
+            rows, keys = con.execute(
+                f"select count(*), count(distinct {key}) from marts.{dimension}"
+            ).fetchone()
+            assert rows == keys > 0, dimension
+        facts = con.execute("select count(*) from marts.fct_measure_quarter").fetchone()[0]
+        joined = con.execute(
+            STAR.split("where")[0]
+            .replace("select q.quarter_label", "select count(*), count(q.quarter_label)")
+            .split("order")[0]
+        ).fetchone()
+        star = con.execute(STAR).fetchall()
+        owners = con.execute("select count(*) from marts.dim_measure where agency_key is null")
+        assert owners.fetchone()[0] == 0
+    finally:
+        con.close()
+    assert joined == (facts, facts)  # inner joins lose no fact row
+    assert len(star) == 29  # one row per series in 2016/17 Q4
+    assert {r[0] for r in star} == {"2016/17 Q4"}
+    assert any(r[6] is not None for r in star)  # targets on the year grain
+    publish_to_postgres(pipeline.serving, postgres_url)
+    with psycopg.connect(postgres_url) as pg:
+        assert pg.execute(STAR).fetchall() == star
 
 
 READER = r"""
