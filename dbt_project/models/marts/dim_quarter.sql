@@ -1,28 +1,28 @@
--- Fiscal quarters (fiscal_calendar seed), one row each: the star schema's quarter
--- dimension, with a sortable label and key.
+-- Fiscal quarters, one row each: the star schema's quarter dimension (the
+-- quarter columns of dim_fiscal_quarter, which computes them, without the area).
 with
 
-fiscal_quarters as (
+area_quarters as (
 
-    select * from {{ ref('fiscal_calendar') }}
+    select * from {{ ref('dim_fiscal_quarter') }}
 
 ),
 
 final as (
 
-    select
-        {{ quarter_key('fiscal_year_start', 'quarter') }} as quarter_key,
+    select distinct
+        quarter_key,
         fiscal_year,
         quarter,
         fiscal_year_start,
-        fiscal_year || ' Q' || quarter as quarter_label,
-        months as quarter_months,
-        period_start as quarter_start,
+        quarter_label,
+        quarter_months,
+        quarter_start,
         period_end as quarter_end,
-        period_end + {{ var('default_due_days') }} as default_due_date,
-        period_end <= {{ as_of_date() }} as is_ended
+        default_due_date,
+        is_ended
 
-    from fiscal_quarters
+    from area_quarters
 
 )
 
