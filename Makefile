@@ -7,13 +7,20 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint venv dev sample manifest clean bench lock snapshot faults
+.PHONY: run test lint venv dev sample manifest clean bench lock snapshot faults postgres-binaries
 
 run: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m orchestration.run
 
-test: $(STAMP) manifest lint
+test: $(STAMP) manifest lint postgres-binaries
 	$(BIN)/pytest
+
+# Debian's PostgreSQL server binaries: the tests start their own server with them
+postgres-binaries:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+	{ SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	  postgresql; }
 
 # the fault suite alone (kill -9 at every stage, disk full, concurrent writers)
 faults: $(STAMP) manifest

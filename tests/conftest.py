@@ -18,6 +18,9 @@ from ingest.loader import FileResult, ingest_landing
 # Settings is built, so subprocesses and Dagster resources inherit it too.
 os.environ["CSP_SETTLE_SECONDS"] = "0"
 
+# a real PostgreSQL server per session for the publish tests (tests/postgres_server.py)
+pytest_plugins = ("tests.postgres_server",)
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 

@@ -23,6 +23,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -43,13 +45,23 @@ from orchestration.publish import (
 from tests.test_dbt_marts import AREA, AS_OF, sample_build
 
 MARTS = (
+    "dim_agency",
+    "dim_area",
     "dim_fiscal_quarter",
     "dim_measure",
+    "dim_peer_group",
+    "dim_quarter",
     "dim_report_note",
+    "fct_change_significance",
+    "fct_figure_revisions",
     "fct_measure_quarter",
+    "fct_measure_target_year",
     "fct_missing_returns",
+    "fct_peer_comparison",
+    "fct_policeuk_rate",
     "fct_published_reconciliation",
     "fct_target_status",
+    "fct_year_end_forecast",
 )
 LATE_VALUE = 9.0  # DRR commencements 2016/17 Q4, in the late return delivered between runs
 LATE_SQL = (
@@ -76,6 +88,12 @@ class Pipeline:
 def pipeline(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Pipeline:
+    return make_pipeline(tmp_path_factory, tmp_path, monkeypatch)
+
+
+def make_pipeline(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Pipeline:
     """A copy of the sample landing folder and its built warehouse, published once, with
     the environment the nightly job reads pointing at it."""
     build = sample_build(tmp_path_factory)
@@ -92,6 +110,7 @@ def pipeline(
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("CSP_PSEUDONYM_KEY", raising=False)  # the sample's demo key
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.delenv("CSP_PUBLISH_POSTGRES", raising=False)  # a test sets its own
     publish_marts(pipeline.warehouse, as_of=AS_OF, area=AREA[0])
     return pipeline
 
@@ -131,14 +150,24 @@ def test_serving_copy_holds_every_mart_row_for_row(pipeline: Pipeline) -> None:
                     f"select count(*) from (from {a}.{mart} except all from {b}.{mart})"
                 ).fetchone()
                 assert differ == (0,), f"{mart} differs ({a} - {b})"
-        published = con.execute("select as_of, area, row_counts from meta.publication").fetchall()
+        published = con.execute(
+            "select as_of, area, source_warehouse, table_count, row_count from meta.publication"
+        ).fetchall()
+        counts = dict(
+            con.execute("select table_name, row_count from meta.published_table").fetchall()
+        )
+        types = con.execute(
+            "select distinct data_type from duckdb_columns() where schema_name = 'meta'"
+        ).fetchall()
     finally:
         con.close()
-    assert published[0][:2] == (AS_OF, AREA[0])
+    # scalar columns only (ODBC maps them) and no server path
+    assert published == [(AS_OF, AREA[0], "warehouse.duckdb", len(MARTS), sum(counts.values()))]
+    assert {t for (t,) in types} <= {"TIMESTAMP", "DATE", "VARCHAR", "INTEGER", "BIGINT"}
     for mart in MARTS:
         parquet = pipeline.parquet / f"{mart}.parquet"
         rows = duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchall()
-        assert rows == [(published[0][2][mart],)], mart
+        assert rows == [(counts[mart],)], mart
     assert stat.S_IMODE(pipeline.serving.stat().st_mode) == 0o444  # read-only file
     assert leftovers(pipeline.serving.parent) == []
 
@@ -312,8 +341,13 @@ def readers(pipeline: Pipeline, tmp_path: Path) -> Iterator[dict[str, Reader]]:
 
 @pytest.mark.slow
 def test_nightly_job_twice_while_bi_readers_query(
-    pipeline: Pipeline, readers: dict[str, Reader], tmp_path: Path
+    pipeline: Pipeline,
+    readers: dict[str, Reader],
+    tmp_path: Path,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("CSP_PUBLISH_POSTGRES", postgres_url)
     initial = query(pipeline.serving, "select published_at from meta.publication")[0][0]
     assert query(pipeline.serving, LATE_SQL) == [(None, "missing")]
 
@@ -328,6 +362,13 @@ def test_nightly_job_twice_while_bi_readers_query(
     parquet = pipeline.parquet / "fct_measure_quarter.parquet"
     late = duckdb.sql(LATE_SQL.replace("marts.fct_measure_quarter", f"'{parquet}'")).fetchall()
     assert late == [(LATE_VALUE, "late")]
+    # the job published the same rows to PostgreSQL (tests/test_publish_postgres.py)
+    with psycopg.connect(postgres_url) as pg:
+        assert pg.execute(LATE_SQL).fetchall() == [(LATE_VALUE, "late")]
+        in_postgres = Counter(pg.execute("select * from marts.fct_measure_quarter").fetchall())
+    assert in_postgres == Counter(
+        query(pipeline.serving, "select * from marts.fct_measure_quarter")
+    )
     assert leftovers(pipeline.serving.parent) == []
     final = query(pipeline.serving, "select published_at from meta.publication")[0][0]
     readers["reconnect"].wait_to_see(str(final))

@@ -1,6 +1,7 @@
 -- The measure catalogue (measures seed, a copy of the design's measures.csv) with
 -- how each series is computed and when its return is due, per area: the home area
 -- has every series, another area (CSP_AREA=all) the series police.uk can give.
+-- Baselines and targets per plan year are rows of fct_measure_target_year.
 with
 
 measures as (
@@ -21,9 +22,19 @@ partnership_area as (
 
 ),
 
+agencies as (
+
+    select * from {{ ref('agencies') }}
+
+),
+
 final as (
 
     select
+        {{ measure_key('partnership_area.area_code', 'catalogue.measure_id', 'catalogue.series') }}
+            as measure_key,
+        partnership_area.area_code as area_key,
+        agencies.agency_code as agency_key,
         partnership_area.area_code,
         partnership_area.area_name,
         catalogue.measure_id,
@@ -34,9 +45,6 @@ final as (
         catalogue.unit,
         catalogue.direction,
         catalogue.target_rule,
-        measures.baseline_2014_15,
-        measures.baseline_2015_16,
-        measures.baseline_2016_17,
         catalogue.owner,
         catalogue.method,
         catalogue.method_description,
@@ -54,6 +62,8 @@ final as (
             and catalogue.series = measures.series
     inner join partnership_area
         on partnership_area.is_home_area or catalogue.has_policeuk_source
+    left join agencies
+        on catalogue.owner = agencies.owner
 
 )
 

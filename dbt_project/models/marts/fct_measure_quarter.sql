@@ -75,6 +75,10 @@ compared as (
 final as (
 
     select
+        {{ measure_key('compared.area_code', 'compared.measure_id', 'compared.series') }}
+            as measure_key,
+        {{ quarter_key('compared.fiscal_year_start', 'compared.quarter') }} as quarter_key,
+        compared.area_code as area_key,
         compared.area_code,
         compared.area_name,
         compared.measure_id,
