@@ -32,6 +32,8 @@ from ingest.warehouse_file import (
     no_space_message,
     open_warehouse,
 )
+from orchestration.console import configure, log_level
+from orchestration.console import run_config as quiet_run_config
 from orchestration.writer_lock import WriterLockTimeout, writer_lock
 
 log = logging.getLogger("csp.run")
@@ -97,7 +99,7 @@ def last_load_id(warehouse: Path) -> int:
         con.close()
 
 
-def run(job_name: str = "csp_nightly") -> int:
+def run(job_name: str = "csp_nightly", run_config: dict | None = None) -> int:
     settings = Settings.from_env()
     prepare_sample(settings)
     if settings.is_sample and not os.environ.get("CSP_AS_OF"):
@@ -114,13 +116,15 @@ def run(job_name: str = "csp_nightly") -> int:
     )
     try:
         with writer_lock(warehouse, "make run"):
-            return _run_locked(job_name, settings, warehouse)
+            return _run_locked(job_name, settings, warehouse, run_config)
     except (WriterLockTimeout, WarehouseBusy, WarehouseCorrupt, DiskFull) as error:
         print(f"\nERROR: {error}", file=sys.stderr)
         return 2
 
 
-def _run_locked(job_name: str, settings: Settings, warehouse: Path) -> int:
+def _run_locked(
+    job_name: str, settings: Settings, warehouse: Path, run_config: dict | None = None
+) -> int:
     from orchestration.recovery import housekeeping, launch_tags, recover_dead_runs, slot_holders
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
@@ -144,7 +148,7 @@ def _run_locked(job_name: str, settings: Settings, warehouse: Path) -> int:
             instance=instance,
             raise_on_error=False,
             tags=launch_tags(),
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            run_config=run_config or quiet_run_config(),
         )
     finally:
         if instance is not None:
@@ -172,6 +176,9 @@ def _run_locked(job_name: str, settings: Settings, warehouse: Path) -> int:
             print(f"{level}: {name}: {check.description}")
     for message in run_safety_failures(result, warehouse):
         print(f"ERROR: {message}")
+    after = after_as_of_notice(warehouse, settings)
+    if after:
+        print(f"NOT COUNTED: {after}")
     docs = warehouse.resolve().parent / "gx_data_docs" / "index.html"
     if docs.exists():
         print(f"Great Expectations Data Docs: {docs}")
@@ -186,6 +193,20 @@ def _run_locked(job_name: str, settings: Settings, warehouse: Path) -> int:
     report = run_latest_report(defs, settings.effective_as_of, instance)
     print(report.summary())
     return 0 if report.success else 1
+
+
+def after_as_of_notice(warehouse: Path, settings: Settings) -> str | None:
+    """Deliveries loaded but received after the as-of date (orchestration/as_of.py)."""
+    from orchestration.as_of import deliveries_after_as_of, describe_after_as_of
+
+    if not warehouse.exists():
+        return None
+    con = open_warehouse(warehouse, read_only=True)
+    try:
+        late = deliveries_after_as_of(con)
+    finally:
+        con.close()
+    return describe_after_as_of(late, settings.effective_as_of) if late else None
 
 
 SAFETY_MESSAGES = ("disk full writing", "cannot be read by DuckDB", "is still locked by")
@@ -218,13 +239,15 @@ def _stop(signum, _frame):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--job", default="csp_nightly")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="every file, dbt line and Dagster warning"
+    )
     args = parser.parse_args(argv)
-    # our own progress at INFO; libraries (GX, alembic, ...) only when they warn
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("csp").setLevel(logging.INFO)
+    # quiet by default: progress per feed and dbt layer, warnings, the summary
+    run_config = configure(log_level(args.verbose))
     # SIGTERM ends the run like Ctrl-C (Dagster takes both over while its steps run)
     signal.signal(signal.SIGTERM, _stop)
-    return run(args.job)
+    return run(args.job, run_config)
 
 
 if __name__ == "__main__":
