@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 
 LEVELS = ("DEBUG", "INFO", "WARNING")
@@ -36,6 +37,18 @@ class _Quiet(logging.Filter):
         return record.msg != PER_FILE_FORMAT
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to the current ``sys.stderr`` (not the one of the moment it was made)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def log_level(verbose: bool = False) -> str:
     """DEBUG with ``-v``, else ``CSP_LOG_LEVEL`` (DEBUG, INFO, WARNING; INFO by default)."""
     if verbose:
@@ -50,12 +63,14 @@ def configure(level: str) -> dict:
     """Set up logging and warnings for ``make run``; returns the run config of the job
     (the level of Dagster's console logger)."""
     verbose = level == "DEBUG"
-    handler = logging.StreamHandler()
+    handler = _Stderr()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
     if not verbose:
         handler.addFilter(_Quiet())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for old in [h for h in root.handlers if isinstance(h, _Stderr)]:
+        root.removeHandler(old)  # main() called again in one process
+    root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger("csp").setLevel(logging.DEBUG if verbose else level)
     # dbt's console lines (orchestration/dbt_assets.py): its info lines only when verbose
