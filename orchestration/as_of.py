@@ -9,6 +9,8 @@ exactly when the marts leave it out.
 ``deliveries_after_as_of(con)`` takes a connection to the warehouse (the built
 staging view) and returns one ``LateDelivery`` per feed; ``describe_after_as_of`` says
 it in one sentence (run summary, report notes) or a markdown list (Dagster metadata).
+``write_meta_table`` / ``read_meta_table`` carry the list into the serving copy (as
+``meta.deliveries_after_as_of``) for the report.
 """
 
 from __future__ import annotations
@@ -86,3 +88,35 @@ def describe_after_as_of(
     if markdown:
         return head + ":\n\n" + "\n".join(f"- {d.sentence()}" for d in deliveries)
     return head + ": " + "; ".join(d.sentence() for d in deliveries)
+
+
+# The serving copy (what the report reads) has no staging schema: the publisher writes
+# the list beside meta.publication, the report reads it back.
+META_TABLE = "meta.deliveries_after_as_of"
+
+
+def write_meta_table(con: duckdb.DuckDBPyConnection, deliveries: list[LateDelivery]) -> None:
+    """``meta.deliveries_after_as_of`` in ``con`` (schema ``meta`` must exist)."""
+    con.execute(
+        f"create or replace table {META_TABLE}"
+        " (feed varchar, files integer, first_received date, periods varchar[])"
+    )
+    for d in deliveries:
+        con.execute(
+            f"insert into {META_TABLE} values (?, ?, ?, ?)",
+            [d.feed, d.files, d.first_received, list(d.periods)],
+        )
+
+
+def read_meta_table(con: duckdb.DuckDBPyConnection) -> list[LateDelivery]:
+    """What ``write_meta_table`` wrote; empty for a copy published without it."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'meta'"
+        " and table_name = 'deliveries_after_as_of'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    rows = con.execute(f"select * from {META_TABLE} order by feed").fetchall()
+    return [
+        LateDelivery(feed, files, first, tuple(periods)) for feed, files, first, periods in rows
+    ]

@@ -105,3 +105,28 @@ def test_quiet_filter_keeps_feed_progress_and_warnings_drops_file_lines(monkeypa
     monkeypatch.setenv("CSP_LOG_LEVEL", "warning")
     assert console.log_level() == "WARNING" and console.log_level(verbose=True) == "DEBUG"
     assert console.run_config("INFO")["loggers"]["console"]["config"]["log_level"] == "ERROR"
+
+
+def test_deliveries_after_the_as_of_date_travel_to_the_serving_copy():
+    from datetime import date
+
+    import duckdb
+
+    from orchestration.as_of import (
+        LateDelivery,
+        describe_after_as_of,
+        read_meta_table,
+        write_meta_table,
+    )
+
+    late = [LateDelivery("policeuk_street", 3, date(2026, 12, 1), ("2017-01", "2017-02"))]
+    con = duckdb.connect()
+    assert read_meta_table(con) == []
+    con.execute("create schema meta")
+    write_meta_table(con, late)
+    assert read_meta_table(con) == late
+    assert describe_after_as_of(late, date(2017, 5, 31)) == (
+        "3 deliveries received after the as-of date 2017-05-31 are not counted (run with a"
+        " later CSP_AS_OF to count them): policeuk_street: 3 files (2017-01, 2017-02)"
+    )
+    assert describe_after_as_of([], date(2017, 5, 31)).startswith("Every delivery loaded")
