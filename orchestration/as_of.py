@@ -22,7 +22,7 @@ import duckdb
 
 LEDGER_VIEW = "staging.stg_ingest__load_log"
 
-AFTER_AS_OF_SQL = f"""
+AFTER_AS_OF_SQL = """
 select
     feed_name,
     count(*) as files,
@@ -36,7 +36,7 @@ select
         filter (where period_start is not null and period_end is not null
                 and date_trunc('month', period_start) <> date_trunc('month', period_end))
         as ranges
-from {LEDGER_VIEW}
+from {view}
 where load_status in ('loaded', 'superseded') and not is_delivered
 group by feed_name
 order by feed_name
@@ -58,18 +58,25 @@ class LateDelivery:
         return f"{self.feed}: {files}{periods}"
 
 
-def deliveries_after_as_of(con: duckdb.DuckDBPyConnection) -> list[LateDelivery]:
-    """Files loaded but received after the as-of date of the last dbt build, by feed.
-    Empty when the staging view has not been built yet."""
+def deliveries_after_as_of(
+    con: duckdb.DuckDBPyConnection, database: str | None = None
+) -> list[LateDelivery]:
+    """Files loaded but received after the as-of date of the last dbt build, by feed
+    (``database``: the warehouse's name when it is attached to ``con``).  Empty when
+    the staging view has not been built yet."""
     exists = con.execute(
         "select count(*) from duckdb_views() where schema_name = 'staging'"
-        " and view_name = 'stg_ingest__load_log'"
+        " and view_name = 'stg_ingest__load_log' and (? is null or database_name = ?)",
+        [database, database],
     ).fetchone()[0]
     if not exists:
         return []
+    view = f'"{database}".{LEDGER_VIEW}' if database else LEDGER_VIEW
     return [
         LateDelivery(feed, files, first, tuple(months or ()) + tuple(ranges or ()))
-        for feed, files, first, months, ranges in con.execute(AFTER_AS_OF_SQL).fetchall()
+        for feed, files, first, months, ranges in con.execute(
+            AFTER_AS_OF_SQL.format(view=view)
+        ).fetchall()
     ]
 
 

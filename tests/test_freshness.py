@@ -46,6 +46,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> SampleBuild:
 def evaluations(build: SampleBuild) -> dict[dg.AssetCheckKey, dg.AssetCheckEvaluation]:
     result = dg.materialize(
         [feed_freshness, partner_health],
+        selection=dg.AssetSelection.all_asset_checks(),  # the marts are built already
         resources={
             "warehouse": WarehouseSettings(warehouse=str(build.warehouse), as_of=AS_OF.isoformat())
         },

@@ -320,6 +320,7 @@ def test_make_run_is_quiet_on_the_sample(tmp_path):
         timeout=900,
     )
     console = done.stdout + done.stderr
+    print(console)  # shown with pytest -s
     lines = console.splitlines()
     assert done.returncode == 0, console
     assert len(lines) < 60, console
