@@ -96,6 +96,7 @@ def with_metadata(
 ) -> Iterator[dg.Output | dg.AssetCheckResult | dg.AssetObservation]:
     """The build's events; from the first mart's on once dbt is done, the marts' with
     row counts, the as-of date and the deliveries received after it."""
+    SUMMARY.info("dbt build started (as of %s)", settings.effective_as_of.isoformat())
     keys_by_output = context.assets_def.keys_by_output_name
     held = []
     for event in asset_events(invocation):

@@ -163,7 +163,7 @@ def _at_checks(warehouse: Path):
 
 
 def _at_dbt(run: Run) -> bool:
-    return "Running dbt command" in run.output
+    return "csp.dbt dbt build started" in run.output  # orchestration/dbt_output.py
 
 
 def _at_publish(warehouse: Path):
