@@ -32,8 +32,6 @@ from ingest.warehouse_file import (
     no_space_message,
     open_warehouse,
 )
-from orchestration.console import configure, log_level
-from orchestration.console import run_config as quiet_run_config
 from orchestration.writer_lock import WriterLockTimeout, writer_lock
 
 log = logging.getLogger("csp.run")
@@ -143,6 +141,8 @@ def _run_locked(
 
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
+    from orchestration.console import run_config as quiet_run_config
+
     try:
         result = job.execute_in_process(
             instance=instance,
@@ -244,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     # quiet by default: progress per feed and dbt layer, warnings, the summary
+    from orchestration.console import configure, log_level
+
     run_config = configure(log_level(args.verbose))
     # SIGTERM ends the run like Ctrl-C (Dagster takes both over while its steps run)
     signal.signal(signal.SIGTERM, _stop)
