@@ -59,6 +59,11 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 dev: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
+# where a figure came from: make trace MEASURE=1.3 QUARTER=2016-17-Q4 [SERIES=total]
+.PHONY: trace
+trace: $(STAMP) manifest
+	$(BIN)/python -m orchestration.trace $(MEASURE) $(QUARTER) $(if $(SERIES),--series $(SERIES))
+
 sample: $(STAMP)
 	$(BIN)/python -m ingest.sample_data --out $${CSP_LANDING:-data/landing}
 

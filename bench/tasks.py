@@ -45,7 +45,7 @@ def ingest() -> dict:
 def nightly() -> int:
     """What the nightly schedule does: skip when there is nothing to do, else run the job."""
     from ingest.config import Settings
-    from orchestration.freshness import nothing_to_do
+    from orchestration.changes import nothing_to_do
 
     started = time.monotonic()
     reason = nothing_to_do(Settings.from_env())

@@ -17,7 +17,7 @@ The parts, one job each:
 - this module: connecting, and loading a feed, the unowned files or the whole folder.
 
 Whether a nightly run has anything to do is orchestration's question
-(``orchestration/freshness.py``).
+(``orchestration/changes.py``).
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ from dagster_dbt import (
 
 from ingest.config import Settings
 from ingest.warehouse_file import DiskFull, is_no_space, memory_limit, no_space_message
+from orchestration.dbt_output import with_metadata
 from orchestration.resources import WAREHOUSE_POOL, WarehouseSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -74,11 +75,57 @@ def dbt_group_name(dbt_resource_props: Mapping[str, Any]) -> str | None:
 
 
 class CspDbtTranslator(DagsterDbtTranslator):
-    """dbt folder -> asset group; everything else (keys from the source meta and the
-    models' schemas, tests as asset checks) as dagster-dbt does by default."""
+    """dbt folder -> asset group; descriptions without the raw SQL (the code reference
+    points at the file) and written for Dagster's markdown; every dbt test that becomes
+    a check has a description (its own, else the rule in words).  Everything else (keys
+    from the source meta and the models' schemas) as dagster-dbt does by default."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_group_name(dbt_resource_props) or super().get_group_name(dbt_resource_props)
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        return markdown_text(
+            dbt_resource_props.get("description")
+            or f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"
+        )
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        test = manifest["nodes"].get(unique_id, {})
+        return spec._replace(description=markdown_text(check_description(test)))
+
+
+def markdown_text(text: str) -> str:
+    """Plain text for a Dagster description (rendered as markdown): angle brackets
+    escaped, so ``reports/<quarter>/`` is not swallowed as an HTML tag."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def check_description(test: Mapping[str, Any]) -> str:
+    """A dbt test's description, else its rule in words (generic tests) or its file."""
+    if test.get("description"):
+        return test["description"]
+    meta = test.get("test_metadata") or {}
+    kwargs = meta.get("kwargs") or {}
+    column = kwargs.get("column_name") or test.get("column_name")
+    values = ", ".join(map(str, kwargs.get("values") or []))
+    rules = {
+        "not_null": f"`{column}` is never empty",
+        "unique": f"`{column}` is unique",
+        "accepted_values": f"`{column}` is one of: {values}",
+        "relationships": f"every `{column}` exists in {kwargs.get('to')}.{kwargs.get('field')}",
+        "expression_is_true": f"every row satisfies `{kwargs.get('expression')}`",
+        "unique_combination_of_columns": "one row per "
+        + ", ".join(kwargs.get("combination_of_columns") or []),
+        "unique_combination": "one row per " + ", ".join(kwargs.get("columns") or []),
+    }
+    if meta.get("name") in rules:
+        return rules[meta["name"]]
+    if meta.get("name"):
+        return f"dbt test {meta['name']} on `{column or test.get('name')}`"
+    return f"singular dbt test {test.get('original_file_path', test.get('name'))} returns no rows"
 
 
 def dbt_vars(settings: Settings) -> dict[str, str]:
@@ -114,7 +161,9 @@ def warehouse_env(settings: Settings) -> Iterator[None]:
     manifest=csp_dbt_project.manifest_path,
     project=csp_dbt_project,
     # dbt data tests on models and seeds become asset checks (explicitly, not by default)
-    dagster_dbt_translator=CspDbtTranslator(DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    dagster_dbt_translator=CspDbtTranslator(
+        DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=True)
+    ),
     pool=WAREHOUSE_POOL,
 )
 def csp_dbt_assets(
@@ -124,7 +173,7 @@ def csp_dbt_assets(
     settings = warehouse.settings()
     with warehouse_env(settings):
         invocation = dbt.cli(dbt_build_args(settings), context=context, raise_on_error=False)
-    yield from invocation.stream()
+    yield from with_metadata(context, invocation, settings)
     if not invocation.is_successful():
         _raise_dbt_failure(invocation, settings)
 

@@ -1,103 +1,149 @@
-"""Is there anything to do?  The nightly schedule asks before it starts a run, the landing
-sensor asks every tick, and ``make run`` and the benchmark ask too.
+"""Feed freshness and partner health from the return calendar, as Dagster asset checks.
 
-- :func:`pending_files`: landing files the ledger does not hold under the same name,
-  size and modification time (the ledger's own rule, ``ingest.ledger.known_files``);
-- :func:`build_fingerprint`: what a build was made from (the ledger's last load id, the
-  as-of date, the area), recorded beside the warehouse by the ``serving`` asset after
-  the publication succeeded (``orchestration/publish.py``);
-- :func:`nothing_to_do`: no pending file and the recorded fingerprint still holds.
+The return calendar (``dbt_project/seeds/return_calendar.csv``: monthly police
+extracts, quarterly returns, due N days after the period) is applied once, by dbt:
+``marts.fct_missing_returns`` lists every series-quarter whose return was due by the
+as-of date and is missing, partial, declared not available or late.  These checks only
+read it (and ``marts.fct_measure_quarter`` for what was due), read-only, after the
+build, and never block:
+
+- ``raw/<feed>`` ``freshness``: passes while every return of the current plan year
+  that the feed serves has arrived; fails (a warning) naming each outstanding one,
+  "Probation (CRC and NPS): 2016/17 Q3 return due 20 January 2017, 131 days overdue
+  (3.1 commencements)".
+- ``marts/fct_missing_returns`` ``partner_health``: a table by agency (returns due,
+  received, late, declared, partial, rejected, outstanding, days overdue), passing when
+  nothing of the current plan year is outstanding.
+
+The current plan year is the fiscal year of the latest quarter whose return was due by
+the as-of date (``catalogue.plan_year``; the chase lists use the same rule).  Outstanding means
+no usable answer yet: ``OUTSTANDING`` (declared and late returns have been answered).
+
+(No ``from __future__ import annotations`` here: Dagster inspects the annotations.)
 """
 
-from __future__ import annotations
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
 
-import json
-from pathlib import Path
-
+import dagster as dg
 import duckdb
 
-from ingest.config import Settings
-from ingest.landing import discover, display_name
-from ingest.ledger import known_files, last_load_id, size_and_time
+from catalogue import seed_rows
+from catalogue.plan_year import plan_year
+from ingest.feeds import FEEDS
+from ingest.warehouse_file import open_warehouse
+from orchestration.resources import WarehouseSettings
+
+MISSING_RETURNS = dg.AssetKey(["marts", "fct_missing_returns"])
+MEASURE_QUARTER = dg.AssetKey(["marts", "fct_measure_quarter"])
+# statuses of marts.fct_missing_returns (data_status seed) that still await an answer;
+# 'rejected' is the status of a delivery that broke its contract (issue 12)
+OUTSTANDING = ("missing", "partial", "rejected")
 
 
-def build_state_path(settings: Settings) -> Path:
-    """Where the last build that was published records what it was built from (written
-    atomically by the ``serving`` asset after the publication succeeded)."""
-    return Path(settings.warehouse).with_suffix(".last_build.json")
+@dataclass(frozen=True)
+class Outstanding:
+    """One return (an agency's feed for one quarter) not received, with its series."""
+
+    feed: str
+    owner: str
+    fiscal_year: str
+    quarter: int
+    due_date: date
+    days_overdue: int
+    series: tuple[str, ...]
+
+    def sentence(self) -> str:
+        return (
+            f"{self.owner}: {self.fiscal_year} Q{self.quarter} return due"
+            f" {self.due_date.day} {self.due_date:%B %Y}, {self.days_overdue} days overdue"
+            f" ({', '.join(self.series)})"
+        )
 
 
-def read_build_state(settings: Settings) -> dict | None:
-    """The recorded build fingerprint; None when absent, empty or corrupt (a corrupt
-    state file only means "rebuild", never an error)."""
+OUTSTANDING_SQL = f"""
+select source, coalesce(owner, '(no owner)'), fiscal_year, quarter, due_date,
+       max(days_overdue), list(measure_id || ' ' || series order by measure_id, series)
+from marts.fct_missing_returns
+where fiscal_year = ? and status in ({", ".join(f"'{s}'" for s in OUTSTANDING)})
+group by all
+order by source, fiscal_year, quarter, 2
+"""
+
+
+def outstanding_returns(con: duckdb.DuckDBPyConnection, fiscal_year: str) -> list[Outstanding]:
+    return [
+        Outstanding(feed, owner, fy, quarter, due, days, tuple(series))
+        for feed, owner, fy, quarter, due, days, series in con.execute(
+            OUTSTANDING_SQL, [fiscal_year]
+        ).fetchall()
+    ]
+
+
+def _calendar_text(feed: str) -> str:
+    rows = {row["source_feed"]: row for row in seed_rows("return_calendar")}
+    row = rows.get(feed)
+    if row is None:
+        return "not in the return calendar"
+    period = "month" if row["frequency"] == "monthly" else "quarter"
+    return f"{row['frequency']}, due {row['due_days']} days after the {period}"
+
+
+def freshness_specs() -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            "freshness",
+            asset=dg.AssetKey(["raw", name]),
+            additional_deps=[MISSING_RETURNS],
+            blocking=False,
+            description=(
+                f"Every return of the current plan year that {feed.title} serves has"
+                f" arrived (return calendar: {_calendar_text(name)}); fails naming each"
+                " outstanding return, its due date and days overdue."
+            ),
+        )
+        for name, feed in FEEDS.items()
+    ]
+
+
+@dg.multi_asset_check(
+    specs=freshness_specs(),
+    can_subset=True,
+    name="feed_freshness",
+    description="Freshness of every feed from the return calendar (marts.fct_missing_returns).",
+)
+def feed_freshness(context: dg.AssetCheckExecutionContext, warehouse: WarehouseSettings):
+    settings = warehouse.settings()
+    con = open_warehouse(settings.warehouse, read_only=True)
     try:
-        recorded = json.loads(build_state_path(settings).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return recorded if isinstance(recorded, dict) else None
-
-
-def build_fingerprint(settings: Settings, last_load_id: int) -> dict[str, str | int]:
-    return {
-        "last_load_id": last_load_id,
-        "as_of": settings.effective_as_of.isoformat(),
-        "area": settings.area_code,
-    }
-
-
-def pending_files(settings: Settings) -> list[str]:
-    """Landing files not in the ledger under the same name, size and modification time.
-
-    Opens the warehouse read-only and hashes nothing: a scan of the landing folder and
-    one query, so a nightly with nothing new costs well under a second.
-    """
-    owned, unowned = discover(Path(settings.landing))
-    files = [p for paths in owned.values() for p in paths] + unowned
-    if not files:
-        return []
-    landing = Path(settings.landing)
-    names = [display_name(landing, p, settings.effective_key) for p in files]
-    if not Path(settings.warehouse).exists():
-        return names
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        known = known_files(con)
-    except duckdb.Error:
-        return names
+        year = plan_year(con, settings.effective_as_of)
+        found = outstanding_returns(con, year) if year else []
     finally:
         con.close()
-    pending = []
-    for path, name in zip(files, names, strict=True):
-        if (name, *size_and_time(path)) not in known:
-            pending.append(name)
-    return pending
-
-
-def nothing_to_do(settings: Settings) -> str | None:
-    """Why a nightly run can be skipped, or None when it must run.
-
-    Skipped only when no landing file is new or changed *and* the last successful
-    build was made from the same ledger, as-of date and area (an as-of date that moves
-    every day, the default, therefore rebuilds the marts every night).
-    """
-    if pending_files(settings):
-        return None
-    recorded = read_build_state(settings)
-    if recorded is None:
-        return None
-    try:
-        con = duckdb.connect(str(settings.warehouse), read_only=True)
-    except duckdb.Error:  # a run is writing it: let the run queue decide
-        return None
-    try:
-        last = last_load_id(con)
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
-    if recorded != build_fingerprint(settings, last):
-        return None
-    return (
-        f"no new or changed files in {settings.landing} and the marts were built from"
-        f" this ledger for as-of {recorded['as_of']}"
-    )
+    by_feed: dict[str, list[Outstanding]] = defaultdict(list)
+    for item in found:
+        by_feed[item.feed].append(item)
+    for key in context.selected_asset_check_keys:
+        feed = key.asset_key.path[-1]
+        late = by_feed.get(feed, [])
+        yield dg.AssetCheckResult(
+            asset_key=key.asset_key,
+            check_name=key.name,
+            passed=not late,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=(
+                "; ".join(item.sentence() for item in late)
+                if late
+                else f"every return of {year or 'the plan year'} due by"
+                f" {settings.effective_as_of:%d %B %Y} has arrived"
+            ),
+            metadata={
+                "plan_year": dg.MetadataValue.text(year or ""),
+                "as_of": dg.MetadataValue.text(settings.effective_as_of.isoformat()),
+                "outstanding_returns": dg.MetadataValue.int(len(late)),
+                "most_days_overdue": dg.MetadataValue.int(
+                    max((item.days_overdue for item in late), default=0)
+                ),
+            },
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from ingest.config import Settings
-from orchestration.freshness import nothing_to_do
+from orchestration.changes import nothing_to_do
 from orchestration.resources import WRITER_TAG
 
 NIGHTLY_CRON = "0 2 * * *"

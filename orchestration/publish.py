@@ -48,8 +48,8 @@ import duckdb
 from ingest.config import Settings
 from ingest.ledger import ledger_last_load_id
 from ingest.warehouse_file import atomic_write_text, disk_full, duckdb_config
+from orchestration.changes import build_fingerprint, build_state_path
 from orchestration.dbt_assets import csp_dbt_assets
-from orchestration.freshness import build_fingerprint, build_state_path
 from orchestration.publish_postgres import ENV, postgres_url, publish_to_postgres
 from orchestration.resources import WAREHOUSE_POOL, WarehouseSettings
 
@@ -315,7 +315,7 @@ def publish_marts(
 
 def record_published_build(settings: Settings) -> Path:
     """Write (atomically) what the published build was made from; the nightly schedule
-    compares it with the ledger (``orchestration.freshness.nothing_to_do``)."""
+    compares it with the ledger (``orchestration.changes.nothing_to_do``)."""
     fingerprint = build_fingerprint(settings, ledger_last_load_id(settings.warehouse))
     path = build_state_path(settings)
     atomic_write_text(path, json.dumps(fingerprint, sort_keys=True))

@@ -82,7 +82,7 @@ def rejected_since(warehouse: Path, since_load_id: int) -> list[str]:
     return [row[0] for row in rows]
 
 
-def run(job_name: str = "csp_nightly") -> int:
+def run(job_name: str = "csp_nightly", run_config: dict | None = None) -> int:
     settings = Settings.from_env()
     prepare_sample(settings)
     if settings.is_sample and not os.environ.get("CSP_AS_OF"):
@@ -99,13 +99,15 @@ def run(job_name: str = "csp_nightly") -> int:
     )
     try:
         with writer_lock(warehouse, "make run"):
-            return _run_locked(job_name, settings, warehouse)
+            return _run_locked(job_name, settings, warehouse, run_config)
     except (WriterLockTimeout, WarehouseBusy, WarehouseCorrupt, DiskFull) as error:
         print(f"\nERROR: {error}", file=sys.stderr)
         return 2
 
 
-def _run_locked(job_name: str, settings: Settings, warehouse: Path) -> int:
+def _run_locked(
+    job_name: str, settings: Settings, warehouse: Path, run_config: dict | None = None
+) -> int:
     from orchestration.recovery import housekeeping, launch_tags, recover_dead_runs, slot_holders
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
@@ -124,12 +126,14 @@ def _run_locked(job_name: str, settings: Settings, warehouse: Path) -> int:
 
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
+    from orchestration.console import run_config as quiet_run_config
+
     try:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             tags=launch_tags(),
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            run_config=run_config or quiet_run_config(),
         )
     finally:
         if instance is not None:
@@ -157,6 +161,9 @@ def _run_locked(job_name: str, settings: Settings, warehouse: Path) -> int:
             print(f"{level}: {name}: {check.description}")
     for message in run_safety_failures(result, warehouse):
         print(f"ERROR: {message}")
+    after = after_as_of_notice(warehouse, settings)
+    if after:
+        print(f"NOT COUNTED: {after}")
     docs = warehouse.resolve().parent / "gx_data_docs" / "index.html"
     if docs.exists():
         print(f"Great Expectations Data Docs: {docs}")
@@ -171,6 +178,20 @@ def _run_locked(job_name: str, settings: Settings, warehouse: Path) -> int:
     report = run_latest_report(defs, settings.effective_as_of, instance)
     print(report.summary())
     return 0 if report.success else 1
+
+
+def after_as_of_notice(warehouse: Path, settings: Settings) -> str | None:
+    """Deliveries loaded but received after the as-of date (orchestration/as_of.py)."""
+    from orchestration.as_of import deliveries_after_as_of, describe_after_as_of
+
+    if not warehouse.exists():
+        return None
+    con = open_warehouse(warehouse, read_only=True)
+    try:
+        late = deliveries_after_as_of(con)
+    finally:
+        con.close()
+    return describe_after_as_of(late, settings.effective_as_of) if late else None
 
 
 SAFETY_MESSAGES = ("disk full writing", "cannot be read by DuckDB", "is still locked by")
@@ -203,13 +224,17 @@ def _stop(signum, _frame):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--job", default="csp_nightly")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="every file, dbt line and Dagster warning"
+    )
     args = parser.parse_args(argv)
-    # our own progress at INFO; libraries (GX, alembic, ...) only when they warn
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("csp").setLevel(logging.INFO)
+    # quiet by default: progress per feed and dbt layer, warnings, the summary
+    from orchestration.console import configure, log_level
+
+    run_config = configure(log_level(args.verbose))
     # SIGTERM ends the run like Ctrl-C (Dagster takes both over while its steps run)
     signal.signal(signal.SIGTERM, _stop)
-    return run(args.job)
+    return run(args.job, run_config)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ The sensor fingerprints the landing folder (path, size, modification time of eve
 file) and keeps the last fingerprint it looked at as its cursor.  When the fingerprint
 changes, or when there is no cursor yet (a fresh ``DAGSTER_HOME``, ``make dev`` right
 after ``make run``), it asks the ledger which files are pending
-(``orchestration.freshness.pending_files``: not in ``raw.load_log`` under the same name, size and
+(``orchestration.changes.pending_files``: not in ``raw.load_log`` under the same name, size and
 modification time) and requests a run only when some are.  So a delivery starts one
 run, and files a ``make run`` has already loaded start none.
 
@@ -24,7 +24,7 @@ import duckdb
 
 from ingest.config import Settings
 from ingest.landing import discover, display_name, split_settled
-from orchestration.freshness import pending_files
+from orchestration.changes import pending_files
 
 
 def _landing_files(landing: Path) -> list[Path]:

@@ -33,7 +33,7 @@ import pytest
 from ingest.config import Settings
 from ingest.warehouse_file import WarehouseBusy, open_warehouse
 from orchestration import writer_lock
-from orchestration.freshness import build_state_path, nothing_to_do
+from orchestration.changes import build_state_path, nothing_to_do
 from tests.test_dbt_marts import AREA, sample_build
 from tests.test_dbt_marts import AS_OF as SAMPLE_AS_OF
 
@@ -163,7 +163,7 @@ def _at_checks(warehouse: Path):
 
 
 def _at_dbt(run: Run) -> bool:
-    return "Running dbt command" in run.output
+    return "csp.dbt dbt build started" in run.output  # orchestration/dbt_output.py
 
 
 def _at_publish(warehouse: Path):

@@ -176,6 +176,10 @@ def test_whole_graph_materialises_with_every_check(graph: Graph) -> None:
     # among the non-blocking checks (volumes, dbt tests, marts) only these may warn
     warned = {k for k, c in checks.items() if not c.passed}
     allowed = {("marts/fct_missing_returns", "missing_returns")}
+    # the sample's outstanding 2016/17 returns (tests/test_freshness.py checks the names)
+    allowed |= {("marts/fct_missing_returns", "partner_health")}
+    behind = ("idva_referrals", "marac_cases", "ndtms_treatment_completions", "partner_returns")
+    allowed |= {(f"raw/{feed}", "freshness") for feed in behind}
     assert {k for k in warned if k[1] != "volume"} <= allowed
 
 

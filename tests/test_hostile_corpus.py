@@ -182,6 +182,7 @@ def test_no_raw_reference_of_the_hostile_corpus_reaches_any_output(tmp_path):
         "CSP_AS_OF": "2017-05-31",
         "CSP_PSEUDONYM_KEY": "hostile-corpus-key",
         "CSP_SETTLE_SECONDS": "120",  # the corpus is dated an hour back
+        "CSP_LOG_LEVEL": "DEBUG",  # every line make run can print: each file, every dbt line
         "PYTHONPATH": str(REPO),
     }
     started = time.monotonic()

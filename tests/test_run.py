@@ -238,3 +238,98 @@ def test_a_dagster_launched_writer_run_takes_the_same_lock(tmp_path, monkeypatch
     text = str(failure.event_specific_data.error)
     assert "is being written by make run (pid" in text
     assert not warehouse.exists()
+
+
+# -- what make run says: deliveries after the as-of date, quiet and verbose output --
+def test_deliveries_received_after_the_as_of_date_are_named(
+    real_landing, tmp_path, monkeypatch, capsys
+):
+    """Real police.uk files for January-March 2017 delivered today, run as of 2017-05-31:
+    not counted (the replay is right), and the summary, the marts' Dagster metadata and
+    ``deliveries_after_as_of`` say so.  With -v, dbt's own lines come back."""
+    from orchestration.as_of import deliveries_after_as_of
+
+    monkeypatch.setenv("CSP_AS_OF", "2017-05-31")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    assert run.main(["-v"]) == 0
+    out, err = capsys.readouterr()
+    assert (
+        "NOT COUNTED: 3 deliveries received after the as-of date 2017-05-31 are not counted" in out
+    )
+    assert "policeuk_street: 3 files (2017-01, 2017-02, 2017-03)" in out
+    # -v: every dbt line and every file's progress line
+    assert "OK created sql table model marts.fct_measure_quarter" in err
+    assert "[policeuk_street] 1/3 policeuk_street/2017-01-cleveland-street-stockton.csv" in err
+    assert "dbt marts: 6 models" in err
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    con = open_warehouse(warehouse, read_only=True)
+    try:
+        late = deliveries_after_as_of(con)
+        q4 = con.execute(
+            "select distinct data_status from marts.fct_measure_quarter where measure_id = '1.3'"
+            " and fiscal_year = '2016/17' and quarter = 4"
+        ).fetchall()
+        mart_rows = con.execute("select count(*) from marts.fct_measure_quarter").fetchone()[0]
+    finally:
+        con.close()
+    assert [(d.feed, d.files, d.periods) for d in late] == [
+        ("policeuk_street", 3, ("2017-01", "2017-02", "2017-03"))
+    ]
+    assert q4 == [("missing",)]  # the as-of semantics themselves are unchanged
+
+    instance = dg.DagsterInstance.from_config(str(home))
+    event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_measure_quarter"]))
+    metadata = event.asset_materialization.metadata
+    assert metadata["received_after_as_of"].value == 3
+    assert metadata["as_of"].value == "2017-05-31"
+    assert metadata["dagster/row_count"].value == mart_rows
+    assert "2017-01, 2017-02, 2017-03" in metadata["not_counted"].value
+
+
+@pytest.mark.slow
+def test_make_run_is_quiet_on_the_sample(tmp_path):
+    """`make run`'s entry point on the sample: under 60 lines, progress per feed, one
+    line per dbt layer, the summary; no dbt node lines, no Dagster beta warnings."""
+    from ingest.config import SAMPLE_MARKER
+    from ingest.sample_data import generate
+
+    landing = tmp_path / "landing"
+    generate(landing)
+    (landing / SAMPLE_MARKER).unlink()  # outside the default folder it would be stray
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "CSP_LANDING": str(landing),
+        "CSP_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "CSP_AS_OF": "2017-05-31",
+        "CSP_PSEUDONYM_KEY": "test-key",
+        "CSP_SETTLE_SECONDS": "0",
+        "DAGSTER_HOME": "",
+    }
+    env.pop("CSP_LOG_LEVEL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    console = done.stdout + done.stderr
+    print(console)  # shown with pytest -s
+    lines = console.splitlines()
+    assert done.returncode == 0, console
+    assert len(lines) < 60, console
+    assert "Pipeline csp_nightly succeeded in" in console
+    assert "Quarterly report 2016/17 Q4:" in console
+    assert "missing_returns: 53 returns due by the as-of date" in console
+    for layer in ("seeds", "staging", "intermediate", "marts"):
+        assert sum(line.count(f"csp.dbt dbt {layer}: ") for line in lines) == 1, console
+    assert " START " not in console and "PASS" not in console
+    assert "BetaWarning" not in console and "AssetObservation" not in console
+    assert "[police_recorded_crime] 48 files in" in console
+    assert "[police_recorded_crime] 1/48" not in console
