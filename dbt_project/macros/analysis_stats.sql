@@ -108,6 +108,6 @@
 {#- Equality of `columns` between relations `left` and `right`, for a join's on clause. -#}
 {% macro columns_equal(left, right, columns) -%}
     {%- for column in columns %}
-            {% if not loop.first %}and {% endif %}{{ left }}.{{ column }} = {{ right }}.{{ column }}
+        {% if not loop.first %}and {% endif %}{{ left }}.{{ column }} = {{ right }}.{{ column }}
     {%- endfor -%}
 {%- endmacro %}
