@@ -100,18 +100,29 @@ def describe_after_as_of(
 # The serving copy (what the report reads) has no staging schema: the publisher writes
 # the list beside meta.publication, the report reads it back.
 META_TABLE = "meta.deliveries_after_as_of"
+PERIOD_SEPARATOR = ", "
+META_COLUMNS = {
+    "feed": "Feed (landing subfolder) of the files.",
+    "files": "Files of the feed loaded but received after the as-of date, so not counted.",
+    "first_received": "Date the first of them was received.",
+    "periods": "Months (yyyy-mm) or date ranges the files cover, comma-separated.",
+}
+META_DESCRIPTION = (
+    "Deliveries loaded but received after the as-of date of this publication: not counted"
+    " in any figure (a replay reproduces what was known that day); one row per feed."
+)
 
 
 def write_meta_table(con: duckdb.DuckDBPyConnection, deliveries: list[LateDelivery]) -> None:
     """``meta.deliveries_after_as_of`` in ``con`` (schema ``meta`` must exist)."""
     con.execute(
         f"create or replace table {META_TABLE}"
-        " (feed varchar, files integer, first_received date, periods varchar[])"
+        " (feed varchar, files integer, first_received date, periods varchar)"
     )
-    for d in deliveries:
+    for d in deliveries:  # periods as text: BI drivers (ODBC) do not map LIST columns
         con.execute(
             f"insert into {META_TABLE} values (?, ?, ?, ?)",
-            [d.feed, d.files, d.first_received, list(d.periods)],
+            [d.feed, d.files, d.first_received, PERIOD_SEPARATOR.join(d.periods)],
         )
 
 
@@ -125,5 +136,6 @@ def read_meta_table(con: duckdb.DuckDBPyConnection) -> list[LateDelivery]:
         return []
     rows = con.execute(f"select * from {META_TABLE} order by feed").fetchall()
     return [
-        LateDelivery(feed, files, first, tuple(periods)) for feed, files, first, periods in rows
+        LateDelivery(feed, files, first, tuple(periods.split(PERIOD_SEPARATOR)) if periods else ())
+        for feed, files, first, periods in rows
     ]

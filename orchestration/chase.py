@@ -35,6 +35,7 @@ from catalogue.fiscal import FiscalQuarter
 from catalogue.plan_year import plan_year
 from orchestration.publish import GROUP, SERVING_KEY, serving_path
 from orchestration.resources import WarehouseSettings
+from report.cells import safe_text
 
 CHASE_FOLDER = "chase"
 COLUMNS = (
@@ -52,8 +53,6 @@ COLUMNS = (
     "days_without_data",
     "reason",
 )
-# OWASP "CSV injection": a spreadsheet treats a cell starting with these as a formula
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -110,8 +109,8 @@ def read_chase_lists(
 
 def safe_cell(value: object) -> object:
     """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        return safe_text(value)  # report/cells.py: the one rule
     return "" if value is None else value
 
 

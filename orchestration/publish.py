@@ -48,8 +48,9 @@ import duckdb
 from ingest.config import Settings
 from ingest.ledger import ledger_last_load_id
 from ingest.warehouse_file import atomic_write_text, disk_full, duckdb_config
+from orchestration import as_of as as_of_module
 from orchestration.changes import build_fingerprint, build_state_path
-from orchestration.dbt_assets import csp_dbt_assets
+from orchestration.dbt_assets import csp_dbt_assets, markdown_text
 from orchestration.publish_postgres import ENV, postgres_url, publish_to_postgres
 from orchestration.resources import WAREHOUSE_POOL, WarehouseSettings
 
@@ -179,6 +180,7 @@ PUBLICATION_DOCS = MartDocs(
         "row_count": "Rows published in all marts together.",
     },
 )
+AFTER_AS_OF_DOCS = MartDocs(as_of_module.META_DESCRIPTION, as_of_module.META_COLUMNS)
 PUBLISHED_TABLE_DOCS = MartDocs(
     "One row per published mart: its name, rows and description.",
     {
@@ -217,9 +219,11 @@ def _write_publication_row(
         "insert into meta.published_table values (?, ?, ?)",
         [[t, n, docs[t].description] for t, n in rows.items()],
     )
+    as_of_module.write_meta_table(con, as_of_module.deliveries_after_as_of(con, "warehouse"))
     for table, table_docs in (
         ("publication", PUBLICATION_DOCS),
         ("published_table", PUBLISHED_TABLE_DOCS),
+        ("deliveries_after_as_of", AFTER_AS_OF_DOCS),
     ):
         con.execute(f"comment on table meta.{table} is {_sql_string(table_docs.description)}")
         for column, description in table_docs.columns.items():
@@ -328,10 +332,12 @@ def record_published_build(settings: Settings) -> Path:
     group_name=GROUP,
     kinds={"duckdb", "parquet", "postgres"},
     pool=WAREHOUSE_POOL,
-    description="Read-only copy of the marts for BI tools: serving.duckdb beside the"
-    " warehouse and parquet/<mart>.parquet, and schemas marts and meta of the PostgreSQL"
-    " database CSP_PUBLISH_POSTGRES when it is set; each replaced atomically after each"
-    " good build.",
+    description=markdown_text(
+        "Read-only copy of the marts for BI tools: serving.duckdb beside the"
+        " warehouse and parquet/<mart>.parquet, and schemas marts and meta of the PostgreSQL"
+        " database CSP_PUBLISH_POSTGRES when it is set; each replaced atomically after each"
+        " good build."
+    ),
 )
 def serving(context: dg.AssetExecutionContext, warehouse: WarehouseSettings):
     settings = warehouse.settings()

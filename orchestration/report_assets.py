@@ -23,6 +23,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.dbt_assets import markdown_text
 from orchestration.publish import SERVING_KEY, serving_path
 from orchestration.resources import WarehouseSettings
 from report import (
@@ -77,8 +78,10 @@ def _report_metadata(files, data) -> dict[str, dg.MetadataValue]:
     deps=[SERVING_KEY],
     group_name=GROUP,
     kinds={"html", "excel"},
-    description="Quarterly performance report (HTML, prints on A4 landscape, and XLSX) from"
-    " the marts' serving copy: reports/<yyyy-yy>-Q<n>/ under the data folder.",
+    description=markdown_text(
+        "Quarterly performance report (HTML, prints on A4 landscape, and XLSX) from"
+        " the marts' serving copy: reports/<yyyy-yy>-Q<n>/ under the data folder."
+    ),
 )
 def quarterly_report(context: dg.AssetExecutionContext, warehouse: WarehouseSettings):
     settings = warehouse.settings()

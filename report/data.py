@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from catalogue.fiscal import FiscalQuarter
+from orchestration.as_of import describe_after_as_of, read_meta_table
 from report.suppression import Level, geography_level
 
 TREND_YEARS = 3  # the trend charts show the report's fiscal year and the two before it
@@ -50,6 +51,8 @@ class ReportData:
     published_at: datetime | None = None  # when the serving copy was published
     source: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # deliveries loaded but received after the as-of date, so not counted: one sentence
+    not_counted: str = ""
 
 
 @contextlib.contextmanager
@@ -222,6 +225,8 @@ def build_report(
         reconciliation = con.execute(RECONCILIATION_SQL, params).df()
         notes = con.execute(NOTES_SQL, params).df()
         published_as_of, published_at = _publication(con)
+        late = read_meta_table(con)
+    shown_as_of = as_of or published_as_of
     return ReportData(
         quarter=fq,
         area_code=area,
@@ -232,9 +237,10 @@ def build_report(
         missing=missing,
         reconciliation=reconciliation,
         notes=notes,
-        as_of=as_of or published_as_of,
+        as_of=shown_as_of,
         published_at=published_at,
         source=_source_name(source),
+        not_counted=describe_after_as_of(late, shown_as_of) if late and shown_as_of else "",
     )
 
 

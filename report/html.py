@@ -79,6 +79,7 @@ def render_html(
         level=data.level,
         as_of=data.as_of.strftime("%-d %B %Y") if data.as_of else "",
         published_at=f"{_stamp(data.published_at)} UTC" if data.published_at else "",
+        not_counted=data.not_counted,
         generated_at=_stamp(generated_at or datetime.now().replace(microsecond=0)),
         views=built.series,
         themes=themes,

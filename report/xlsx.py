@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from report.cells import safe_text
 from report.charts import RAG_COLOURS, plotted_values
 from report.data import ReportData
 from report.presentation import SERIES_COLUMNS, Cell
@@ -61,15 +62,6 @@ REPORT_HEADERS = (
     "Commentary",
 )
 REPORT_WIDTHS = (6, 16, 42, 24, 11, 11, 10, 10, 11, 11, 11, 15, 9, 14, 16, 90)
-
-
-# first characters that make a spreadsheet read a text as a formula (OWASP, CSV injection)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(text: str) -> str:
-    """``text``, with a leading apostrophe when a spreadsheet could take it for a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _set_value(target, value: object) -> None:
@@ -319,6 +311,7 @@ def _notes_sheet(sheet: Worksheet, data: ReportData, generated_at: datetime) -> 
             "fct_missing_returns, fct_published_reconciliation, dim_measure.",
         ),
         ("As of", f"{data.as_of:%d %B %Y}" if data.as_of else ""),
+        *((("Not counted", data.not_counted),) if data.not_counted else ()),
         ("Generated", f"{generated_at:%d %B %Y %H:%M}"),
         (
             "Small numbers",
