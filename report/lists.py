@@ -221,7 +221,7 @@ def slip_views(data: ReportData) -> list[SlipView]:
         elif checks == {CHECK_WORDS["internal_arithmetic"]}:
             cause = "Does not follow from the published figures it is worked from."
         else:
-            cause = "Differs from the count of the records; no pattern in the digits."
+            cause = "Differs from what the records give; no pattern in the digits."
         slips.append(
             SlipView(
                 key=f"{measure} {series} {year} {period}",

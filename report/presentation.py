@@ -276,6 +276,31 @@ def _with_notes(text: str, notes: pd.DataFrame, row: Mapping[str, Any]) -> str:
     return " ".join([text, *extra]) if extra else text
 
 
+def _correction(data: ReportData, row: Mapping[str, Any]) -> str:
+    """A marker when the board was given a different figure for this quarter or year
+    (a slip in the published report, fct_published_reconciliation)."""
+    rec, q = data.reconciliation, data.quarter
+    if rec.empty:
+        return ""
+    period = "FY" if q.quarter == 4 else f"Q{q.quarter}"
+    mine = rec[
+        (rec["measure_id"] == row["measure_id"])
+        & (rec["series"] == row["series"])
+        & (rec["fiscal_year"] == q.fiscal_year)
+        & (rec["period"] == period)
+        & rec["figure"].isin(("value", "ytd_value"))
+    ]
+    if mine.empty:
+        return ""
+    first = plain_row(mine.iloc[0].to_dict())
+    published = first.get("published_text") or fmt.NONE
+    number = fmt.as_number(first.get("published_value"))
+    if number is not None and float(number).is_integer():
+        published = fmt.count(number)
+    what = "year's total" if q.quarter == 4 else "year to date"
+    return f"Corrected: the published report gave the {what} as {published} (see corrections)."
+
+
 def series_view(data: ReportData, raw: Mapping[str, Any]) -> SeriesView:
     row = plain_row(raw)
     q = data.quarter
@@ -296,7 +321,16 @@ def series_view(data: ReportData, raw: Mapping[str, Any]) -> SeriesView:
         rag=str(row.get("rag") or "Grey"),
         data_status=data_status,
         commentary=_with_notes(
-            commentary(row, fig, q, gaps, _return_arrived(data.series, row)), data.notes, row
+            " ".join(
+                p
+                for p in (
+                    commentary(row, fig, q, gaps, _return_arrived(data.series, row)),
+                    _correction(data, row) if data.level == BOROUGH else "",
+                )
+                if p
+            ),
+            data.notes,
+            row,
         ),
         provisional=bool(row.get("is_provisional")) and bool(row.get("verdict_basis")),
         verdict_basis=str(row.get("verdict_basis") or ""),

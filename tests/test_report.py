@@ -586,6 +586,18 @@ def test_the_published_reports_caveats_are_kept_from_the_notes_seed(parsed: Repo
     assert "321 people" in commentary["6.4 referrals"]
 
 
+def test_the_page_speaks_to_the_board_not_in_system_names(report: SampleReport) -> None:
+    """Issue 13 finding 6: no system names or codes in the text a reader sees, one
+    legend for the no-verdict greys, and the data date told apart from the print date."""
+    visible = re.sub(r"<style>.*?</style>|<svg.*?</svg>|<[^>]+>", " ", report.text, flags=re.S)
+    for jargon in ("warehouse", "serving copy", "fct_", "dim_", "marts", "E06000004"):
+        assert jargon not in visible, jargon
+    assert "Report produced" in visible  # the print date, told apart from the data date
+    notes = visible[visible.index("Target status and RAG") :]
+    for grey in ("MONITOR ONLY", "NOT MEASURABLE", "NO DATA", "provisional"):
+        assert grey in notes, grey
+
+
 def test_every_missing_return_appears_with_its_agency(
     report: SampleReport, parsed: ReportParser
 ) -> None:
@@ -673,6 +685,10 @@ def test_the_off_target_list_holds_every_verdict_not_met(
     commentary = parsed.rows["data-series"]["4.2 total"]["commentary"][0]
     assert "against a baseline of 22." in commentary
     assert "recomputed from the records is 18" in commentary
+    # a year total the board was given differently carries a marker in its row
+    year = parsed.rows["data-series"]["1.3 total"]["commentary"][0]
+    assert "Corrected: the published report gave the year's total as 12,820" in year
+    assert "Corrected" not in parsed.rows["data-series"]["1.4 total"]["commentary"][0]
 
 
 def test_a_trend_chart_for_every_series(report: SampleReport, parsed: ReportParser) -> None:
@@ -843,7 +859,9 @@ def test_report_asset_writes_the_quarter_folder(
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["series"].value == 29
     assert metadata["missing_or_late_returns"].value == _count(report.build, MISSING_SQL)
-    assert "as at 31 May 2017" in (folder / "csp-performance-2016-17-Q4.html").read_text()
+    page = (folder / "csp-performance-2016-17-Q4.html").read_text()
+    assert "Figures and returns as at 31 May 2017 (the data date)" in page
+    assert "Report produced" in page
 
 
 def test_a_range_of_quarters_is_one_run(

@@ -46,8 +46,9 @@ received as (
         this.quarter,
         count(*) filter (where earlier.is_due) as quarters_due,
         count(*) filter (where earlier.is_usable) as quarters_received,
-        string_agg('Q' || earlier.quarter, ', ' order by earlier.quarter)
-        filter (where earlier.is_due and not earlier.is_usable) as quarters_missing,
+        string_agg('Q' || earlier.quarter, ', ' order by earlier.quarter) filter (
+            where earlier.is_due and not earlier.is_usable
+        ) as quarters_missing,
         sum(earlier.value) filter (where earlier.is_usable) as received_sum,
         {{ safe_pct(
             'sum(earlier.numerator) filter (where earlier.is_usable)',
