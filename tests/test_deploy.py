@@ -145,7 +145,11 @@ def test_daemon_starts_from_the_unit_against_a_temporary_dagster_home(tmp_path):
         seen = ""
         while time.monotonic() < deadline and daemon.poll() is None:
             seen = log.read_text()
-            if "Sensor landing_folder_sensor skipped: no files in" in seen:
+            # the daemon ticks its sensors in no fixed order: wait for both
+            if (
+                "Sensor landing_folder_sensor skipped: no files in" in seen
+                and "Sensor alert_on_rejected_files skipped" in seen
+            ):
                 break
             time.sleep(0.5)
         assert "Sensor landing_folder_sensor skipped: no files in" in seen, seen[-3000:]
