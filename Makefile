@@ -7,12 +7,12 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint venv dev sample manifest clean bench lock snapshot faults postgres-binaries
+.PHONY: run test lint venv dev sample manifest clean bench lock snapshot faults postgres-binaries chromium
 
 run: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m orchestration.run
 
-test: $(STAMP) manifest lint postgres-binaries
+test: $(STAMP) manifest lint postgres-binaries chromium
 	$(BIN)/pytest
 
 # Debian's PostgreSQL server binaries: the tests start their own server with them
@@ -21,6 +21,13 @@ postgres-binaries:
 	{ SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
 	  postgresql; }
+
+# Debian's headless Chromium for the report's browser tests (PDF pages, screenshot)
+chromium:
+	@command -v chromium >/dev/null || \
+	{ SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	  chromium fonts-dejavu-core; }
 
 # the fault suite alone (kill -9 at every stage, disk full, concurrent writers)
 faults: $(STAMP) manifest
