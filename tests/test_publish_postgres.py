@@ -96,7 +96,7 @@ def test_postgres_holds_every_mart_row_for_row_with_descriptions(
 
 
 def _parquet_rows(parquet) -> int:
-    return duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchone()[0]
+    return duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchall()[0][0]
 
 
 def test_every_published_column_is_described_in_duckdb_and_parquet(pipeline: Pipeline) -> None:
