@@ -14,7 +14,7 @@ are written as numbers, negative ones included.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -146,6 +146,24 @@ def _page_setup(sheet: Worksheet, title_rows: str | None = None) -> None:
         sheet.print_title_rows = title_rows
 
 
+def _table_sheet(
+    sheet: Worksheet,
+    table: str,
+    headers: Sequence[str],
+    widths: Sequence[int],
+    rows: Iterable[Sequence[object]],
+) -> None:
+    """A header row, one row of cells per item, the header frozen, an Excel table over it
+    and the print set-up: the shape of every analyst's sheet."""
+    _header(sheet, 1, headers, widths)
+    for row, values in enumerate(rows, start=2):
+        for column, value in enumerate(values, start=1):
+            _write_cell(sheet, row, column, value)
+    sheet.freeze_panes = "A2"
+    _table(sheet, table, len(headers))
+    _page_setup(sheet, "1:1")
+
+
 def _report_sheet(sheet: Worksheet, data: ReportData, views: ReportViews) -> int:
     sheet.title = "Report"
     q = data.quarter
@@ -205,9 +223,8 @@ def _missing_sheet(sheet: Worksheet, data: ReportData, views: ReportViews) -> No
         "Days overdue",
         "Note",
     )
-    _header(sheet, 1, headers, (6, 16, 42, 9, 8, 28, 26, 20, 16, 16, 10, 50))
-    for row, view in enumerate(views.missing, start=2):
-        values = (
+    rows = (
+        (
             view.measure_id,
             view.series,
             view.title,
@@ -221,11 +238,10 @@ def _missing_sheet(sheet: Worksheet, data: ReportData, views: ReportViews) -> No
             view.days_overdue,
             view.note,
         )
-        for column, value in enumerate(values, start=1):
-            _write_cell(sheet, row, column, value)
-    sheet.freeze_panes = "A2"
-    _table(sheet, "MissingReturns", len(headers))
-    _page_setup(sheet, "1:1")
+        for view in views.missing
+    )
+    widths = (6, 16, 42, 9, 8, 28, 26, 20, 16, 16, 10, 50)
+    _table_sheet(sheet, "MissingReturns", headers, widths, rows)
 
 
 def _reconciliation_sheet(sheet: Worksheet, views: ReportViews) -> None:
@@ -241,9 +257,8 @@ def _reconciliation_sheet(sheet: Worksheet, views: ReportViews) -> None:
         "Difference",
         "Explanation",
     )
-    _header(sheet, 1, headers, (6, 18, 9, 8, 22, 26, 11, 11, 11, 90))
-    for row, view in enumerate(views.reconciliation, start=2):
-        values = (
+    rows = (
+        (
             view.measure_id,
             view.series,
             view.fiscal_year,
@@ -255,11 +270,9 @@ def _reconciliation_sheet(sheet: Worksheet, views: ReportViews) -> None:
             view.difference,
             view.explanation,
         )
-        for column, value in enumerate(values, start=1):
-            _write_cell(sheet, row, column, value)
-    sheet.freeze_panes = "A2"
-    _table(sheet, "Reconciliation", len(headers))
-    _page_setup(sheet, "1:1")
+        for view in views.reconciliation
+    )
+    _table_sheet(sheet, "Reconciliation", headers, (6, 18, 9, 8, 22, 26, 11, 11, 11, 90), rows)
 
 
 def _trend_sheet(sheet: Worksheet, data: ReportData) -> None:
