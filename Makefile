@@ -12,8 +12,10 @@ export PYTHONPATH := $(CURDIR)
 run: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m orchestration.run
 
+# two pytest-xdist workers, a file per worker at a time (tests/conftest.py): the 2 cores
+TEST_WORKERS ?= 2
 test: $(STAMP) manifest lint postgres-binaries chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Debian's PostgreSQL server binaries: the tests start their own server with them
 postgres-binaries:

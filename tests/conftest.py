@@ -1,8 +1,17 @@
-"""Shared fixtures: a throw-away landing folder and warehouse per test."""
+"""Shared fixtures: a throw-away landing folder and warehouse per test.
+
+Also what lets ``make test`` run the suite on two pytest-xdist workers (``-n 2 --dist
+loadfile``): each worker gets its own ``DAGSTER_HOME``, the dbt manifest in the project's
+target path is parsed at most once and under a lock, and the files holding slow tests are
+handed out first so the two workers finish together."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -22,7 +31,51 @@ os.environ["CSP_SETTLE_SECONDS"] = "0"
 pytest_plugins = ("tests.postgres_server",)
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "dbt_project" / "seeds"
+
+# Under pytest-xdist every worker is a process of its own: a shared DAGSTER_HOME (`make`
+# exports data/dagster_home) would let one worker's runs hold the other's pool slot.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER and os.environ.get("DAGSTER_HOME"):
+    _shared = Path(os.environ["DAGSTER_HOME"])
+    _home = _shared.with_name(f"{_shared.name}-{_WORKER}")
+    _home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "dagster.yaml", _home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(_home)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On xdist workers, the files with a ``slow`` or ``faults`` test come first (each
+    file's own order kept), so ``--dist loadfile`` starts the longest work first."""
+    if not _WORKER:
+        return
+    heavy = {item.path for item in items if item.get_closest_marker("slow")}
+    heavy |= {item.path for item in items if item.get_closest_marker("faults")}
+    items.sort(key=lambda item: item.path not in heavy)  # stable: order within a file kept
+
+
+def parse_manifest_if_stale() -> None:
+    """The code location reads dbt's manifest: build it as `make manifest` does, unless it
+    is newer than every file of the dbt project. One process at a time (xdist workers):
+    dbt rewrites the file in place, and a reader must not see it half written."""
+    target = REPO / "dbt_project" / "target"
+    target.mkdir(parents=True, exist_ok=True)
+    manifest = target / "manifest.json"
+    sources = [REPO / "dbt_project.yml", REPO / "profiles.yml"]
+    for folder in ("models", "seeds", "macros", "tests", "snapshots"):
+        sources += (REPO / "dbt_project" / folder).rglob("*")
+    sources += (REPO / "ingest" / "reference").glob("*.csv")
+    with (target / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        newest = max(p.stat().st_mtime for p in sources if p.is_file())
+        if manifest.exists() and manifest.stat().st_mtime > newest:
+            return
+        command = [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet"]
+        command += ["--project-dir", ".", "--profiles-dir", "."]
+        command += ["--target-path", "dbt_project/target"]
+        parsed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert parsed.returncode == 0, parsed.stdout + parsed.stderr
 
 
 def _design_dir() -> Path:

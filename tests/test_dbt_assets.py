@@ -7,7 +7,6 @@ Split from tests/test_dbt_marts.py."""
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -17,9 +16,9 @@ import pytest
 
 from ingest.config import Settings
 from ingest.feeds import FEEDS
+from tests.conftest import parse_manifest_if_stale
 from tests.test_dbt_marts import (
     AREA,
-    DBT,
     REPO,
 )
 
@@ -29,12 +28,10 @@ from tests.test_dbt_marts import (
 
 @pytest.fixture(scope="module")
 def dbt_manifest() -> Path:
-    """``dbt parse`` into the project's target path, as ``make manifest`` does: the
-    Dagster module reads the manifest there and never builds it on import."""
-    command = [DBT, "parse", "--quiet", "--project-dir", str(REPO), "--profiles-dir", str(REPO)]
-    command += ["--target-path", "dbt_project/target"]
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
+    """``dbt parse`` into the project's target path, as ``make manifest`` does (unless the
+    manifest there is newer than the project): the Dagster module reads the manifest
+    there and never builds it on import."""
+    parse_manifest_if_stale()
     return REPO / "dbt_project" / "target" / "manifest.json"
 
 

@@ -15,8 +15,6 @@ contract and volume checks, the dbt tests and the mart suites.  Then:
 
 import csv
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +23,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import DESIGN, IDVA_HEADER, csv_text
+from tests.conftest import DESIGN, IDVA_HEADER, csv_text, parse_manifest_if_stale
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = "2017-05-31"
@@ -85,23 +83,6 @@ def materialize_all(landing: Path, warehouse: Path, selection: dg.AssetSelection
     return dg.materialize(
         [*assets, *checks], resources=resources, selection=selection, raise_on_error=False
     )
-
-
-def parse_manifest_if_stale() -> None:
-    """The code location reads dbt's manifest: build it as `make manifest` does, unless it
-    is newer than every file of the dbt project."""
-    manifest = REPO / "dbt_project" / "target" / "manifest.json"
-    sources = [REPO / "dbt_project.yml", REPO / "profiles.yml"]
-    for folder in ("models", "seeds", "macros", "tests", "snapshots"):
-        sources += (REPO / "dbt_project" / folder).rglob("*")
-    sources += (REPO / "ingest" / "reference").glob("*.csv")
-    newest = max(p.stat().st_mtime for p in sources if p.is_file())
-    if manifest.exists() and manifest.stat().st_mtime > newest:
-        return
-    command = [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet"]
-    command += ["--project-dir", ".", "--profiles-dir", ".", "--target-path", "dbt_project/target"]
-    parsed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert parsed.returncode == 0, parsed.stdout + parsed.stderr
 
 
 @pytest.fixture(scope="module")
