@@ -1,11 +1,12 @@
 """The sample data reproduces the published 2016/17 report, counted by independent SQL.
 
-The sample landing folder is generated once, ingested with ``ingest_landing``, and each
-figure of ``published_figures.csv`` (read here, at test time) is recomputed by plain
-SQL over the raw tables (tests/calibration_sql.py): only rows of loads whose status is
-'loaded' count, and a partner-return fact is its latest delivery.  Also checked: the
-earlier years' outturns and baselines the seed states, the report's missing / not
-available / late returns, determinism, and the landing-folder marker.
+The sample landing folder is generated once and ingested with ``ingest_landing`` (the
+session's sample build, ``tests.test_dbt_marts.sample_build``, whose raw tables dbt
+does not touch), and each figure of ``published_figures.csv`` (read here, at test time)
+is recomputed by plain SQL over the raw tables (tests/calibration_sql.py): only rows of
+loads whose status is 'loaded' count, and a partner-return fact is its latest delivery.
+Also checked: the earlier years' outturns and baselines the seed states, the report's
+missing / not available / late returns, determinism, and the landing-folder marker.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.config import SAMPLE_MARKER, Settings
-from ingest.loader import ingest_landing
+from ingest.config import SAMPLE_MARKER
 from ingest.sample_data import LandingNotSampleError, generate, main
 from tests.calibration_sql import (
     LOADED,
@@ -30,6 +30,7 @@ from tests.calibration_sql import (
     previous_year,
     quarter_bounds,
 )
+from tests.test_dbt_marts import sample_build
 
 AS_OF = date(2017, 5, 31)
 DUE_DAYS = 20
@@ -121,18 +122,17 @@ def return_statuses() -> list:
 
 
 @pytest.fixture(scope="module")
-def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("sample") / "landing"
-    generate(folder)
-    return folder
+def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's sample warehouse (``tests.test_dbt_marts.sample_build``: generated and
+    ingested with ``ingest_landing`` as of 31 May 2017 for E06000004, then ``dbt build``,
+    which writes other schemas and never ``raw``). Read only here."""
+    return sample_build(tmp_path_factory).warehouse
 
 
 @pytest.fixture(scope="module")
-def ingested(landing: Path) -> Path:
-    warehouse = landing.parent / "warehouse.duckdb"
-    settings = Settings(landing=landing, warehouse=warehouse, as_of=AS_OF, area_code="E06000004")
-    ingest_landing(settings)
-    return warehouse
+def landing(ingested: Path) -> Path:
+    """The landing folder that warehouse was ingested from."""
+    return ingested.parent / "landing"
 
 
 @pytest.fixture(scope="module")
