@@ -195,7 +195,7 @@ def verdict_changes(data: ReportData, views: list[SeriesView]) -> list[ChangeVie
 @dataclass(frozen=True)
 class OwedView:
     owner: str
-    text: str  # "3 returns (Q2, Q3, Q4; 3.1, 5.1): 2 missing; 1 not available (declared)"
+    text: str  # "3 returns (Q2, Q3, Q4) for 3.1, 5.1; series figures: 2 missing; 1 late"
 
 
 def owed_by_agency(returns: list[ReturnView], agencies: list[AgencyView]) -> list[OwedView]:
@@ -213,8 +213,13 @@ def owed_by_agency(returns: list[ReturnView], agencies: list[AgencyView]) -> lis
         )
         returns_word = "return" if len(mine) == 1 else "returns"
         agency = counts.get(owner)
-        statuses_text = f": {agency.by_status}" if agency and agency.by_status else ""
+        statuses_text = (
+            f"; series figures: {agency.by_status}" if agency and agency.by_status else ""
+        )
         out.append(
-            OwedView(owner, f"{len(mine)} {returns_word} ({quarters}; {measures}){statuses_text}")
+            OwedView(
+                owner,
+                f"{len(mine)} {returns_word} ({quarters}) for {measures}{statuses_text}",
+            )
         )
     return out

@@ -353,3 +353,27 @@ def test_summary_is_page_one_and_the_report_at_most_eight_pages(
     for heading in ("Summary", "What changed since", "Off target", "Returns owed, by agency"):
         assert heading in first, heading
     assert "Plan years:" not in first  # the series rows start on page 2
+
+
+# --------------------------------------------------------------------------------------
+# the corrections
+
+
+def test_each_slip_lists_the_figures_it_affects_with_their_numbers(
+    report: SampleReport, parsed: ReportParser
+) -> None:
+    slips = parsed.rows["data-slip"]
+    year = {name: text for name, (text, _) in slips["1.3 total 2016/17 FY"].items()}
+    change = _rows(
+        report,
+        "select published_value, expected_value from marts.fct_published_reconciliation"
+        " where measure_id = '1.3' and fiscal_year = '2016/17' and period = 'FY'"
+        " and figure = 'change' order by check_kind desc",
+    )[0]
+    assert year["affects"].split(", ")[0] == "change"
+    wanted = f"{int(change['published_value']):,} → {int(change['expected_value']):,}"
+    assert year["affected"].startswith(f"({wanted};"), year["affected"]  # 777 → 790
+    for key, cells in slips.items():
+        if "affected" in cells:  # one published → correct pair per figure named
+            named = cells["affects"][0].split(", ")
+            assert cells["affected"][0].count("→") == len(named), key
