@@ -65,11 +65,10 @@ def _report_sheet(sheet: Worksheet, data: ReportData, views: ReportViews) -> int
         sheet["A1"], f"Community Safety Plan: quarterly performance report {q.label} ({q.months})"
     )
     sheet["A1"].font = Font(bold=True, size=14, color=NAVY)
-    as_of = f"; as at {data.as_of:%d %B %Y}" if data.as_of else ""
-    set_value(
-        sheet["A2"],
-        f"{data.area_name} ({data.area_code}). Figures from the warehouse marts{as_of}.",
+    as_of = (
+        f" Figures and returns as at {data.as_of:%-d %B %Y} (the data date)." if data.as_of else ""
     )
+    set_value(sheet["A2"], f"{data.area_name} Community Safety Partnership.{as_of}")
     header(sheet, 4, REPORT_HEADERS, REPORT_WIDTHS)
     row = 5
     written = 0

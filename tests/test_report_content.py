@@ -377,3 +377,10 @@ def test_each_slip_lists_the_figures_it_affects_with_their_numbers(
         if "affected" in cells:  # one published → correct pair per figure named
             named = cells["affects"][0].split(", ")
             assert cells["affected"][0].count("→") == len(named), key
+
+
+def test_report_sheet_title_has_no_system_names(workbook: openpyxl.Workbook) -> None:
+    subtitle = str(workbook["Report"]["A2"].value)
+    assert subtitle.startswith("Stockton-on-Tees Community Safety Partnership.")
+    for jargon in ("marts", "warehouse", "E06000004"):
+        assert jargon not in subtitle, jargon
