@@ -1,7 +1,9 @@
 """Read one quarter's report from the marts (schema ``marts``) into DataFrames.
 
 Only the marts are read: ``dim_measure``, ``fct_measure_quarter``,
-``fct_target_status``, ``fct_missing_returns``, ``fct_published_reconciliation``,
+``fct_target_status`` (the quarter's verdict, the previous quarter's and each plan
+year's outturn), ``fct_measure_target_year`` (what the baseline is),
+``fct_missing_returns``, ``fct_published_reconciliation``,
 ``dim_report_note`` (the published report's caveats) (and
 ``dim_fiscal_quarter`` to check the quarter has ended), and the serving copy's
 ``meta.publication`` for the as-of date and publication time.  The source is any DuckDB
@@ -47,6 +49,7 @@ class ReportData:
     missing: pd.DataFrame  # missing / late returns of the fiscal year up to the quarter
     reconciliation: pd.DataFrame  # published figures that differ, up to the quarter
     notes: pd.DataFrame = field(default_factory=pd.DataFrame)  # caveats (dim_report_note)
+    plan: pd.DataFrame = field(default_factory=pd.DataFrame)  # the plan years' outturns
     as_of: date | None = None  # meta.publication's as-of date (days overdue count to it)
     published_at: datetime | None = None  # when the serving copy was published
     source: str = ""
@@ -94,7 +97,12 @@ def report_areas(source: Source, area: str | None = None) -> list[tuple[str, str
 SERIES_SQL = """
 select m.theme, m.measure_id, m.series, m.title, m.unit, m.direction, m.target_rule,
        m.owner, m.source as catalogue_source, m.ytd_method, m.is_derived,
-       m.sort_order, m.noun_one, m.noun_many,
+       m.sort_order, m.noun_one, m.noun_many, m.description, m.method_description,
+       y.note as baseline_description,
+       p.status as previous_status, p.rag as previous_rag,
+       p.assessed_value as previous_assessed_value,
+       p.comparator_value as previous_comparator_value,
+       p.is_provisional as previous_is_provisional,
        f.value, f.numerator, f.denominator, f.last_year_value, f.change, f.pct_change,
        f.ytd_value, f.ytd_last_year_value, f.ytd_change, f.ytd_pct_change,
        f.data_status, f.status_note, f.due_date, f.received_date, f.is_approximation,
@@ -111,6 +119,12 @@ left join marts.fct_measure_quarter f
 left join marts.fct_target_status t
   on t.area_code = m.area_code and t.measure_id = m.measure_id and t.series = m.series
  and t.fiscal_year = $fy and t.quarter = $q
+left join marts.fct_target_status p
+  on p.area_code = m.area_code and p.measure_id = m.measure_id and p.series = m.series
+ and p.fiscal_year = $previous_fy and p.quarter = $previous_q
+left join marts.fct_measure_target_year y
+  on y.area_code = m.area_code and y.measure_id = m.measure_id and y.series = m.series
+ and y.plan_year = $fy
 left join marts.fct_missing_returns r
   on r.area_code = m.area_code and r.measure_id = m.measure_id and r.series = m.series
  and r.fiscal_year = $fy and r.quarter = $q
@@ -120,7 +134,10 @@ where m.area_code = $area
 TREND_SQL = """
 select f.measure_id, f.series, f.fiscal_year, f.quarter, f.period_end, f.unit,
        f.value, f.numerator, f.denominator, f.data_status,
-       t.target_rule, t.baseline, t.target_value, t.status, t.rag
+       f.last_year_value, f.change, f.pct_change, f.ytd_value, f.ytd_last_year_value,
+       f.ytd_change, f.ytd_pct_change, f.due_date, f.received_date,
+       t.target_rule, t.baseline, t.target_value, t.comparator_value, t.assessed_value,
+       t.previous_year_outturn, t.status, t.rag, t.is_provisional
 from marts.fct_measure_quarter f
 left join marts.fct_target_status t
   on t.area_code = f.area_code and t.measure_id = f.measure_id and t.series = f.series
@@ -137,6 +154,23 @@ join marts.dim_measure m
   on m.area_code = r.area_code and m.measure_id = r.measure_id and m.series = r.series
 where r.area_code = $area and r.fiscal_year = $fy and r.quarter <= $q
 order by r.quarter, r.measure_id, r.series
+"""
+
+# the plan years' outturns: each plan year's verdict at its Q4 (the report's year: at the
+# report quarter), with the figure assessed (a monitored series: its year to date)
+PLAN_SQL = """
+select t.measure_id, t.series, t.fiscal_year, t.quarter, f.unit,
+       coalesce(t.assessed_value, f.ytd_value) as outturn, f.denominator,
+       t.status, t.rag, t.is_provisional
+from marts.fct_target_status t
+join marts.fct_measure_quarter f
+  on f.area_code = t.area_code and f.measure_id = t.measure_id and f.series = t.series
+ and f.fiscal_year = t.fiscal_year and f.quarter = t.quarter
+where t.area_code = $area
+  and t.fiscal_year in (select plan_year from marts.fct_measure_target_year
+                        where area_code = $area and plan_year <= $fy)
+  and ((t.fiscal_year < $fy and t.quarter = 4) or (t.fiscal_year = $fy and t.quarter = $q))
+order by t.measure_id, t.series, t.fiscal_year
 """
 
 NOTES_SQL = """
@@ -218,12 +252,17 @@ def build_report(
         name = _area_name(con, area)
         _quarter_row(con, area, fq)
         params = {"area": area, "fy": fq.fiscal_year, "q": fq.quarter}
-        series = con.execute(SERIES_SQL, params).df()
+        before = fq.previous()
+        series = con.execute(
+            SERIES_SQL,
+            {**params, "previous_fy": before.fiscal_year, "previous_q": before.quarter},
+        ).df()
         first = FiscalQuarter(fq.start_year - TREND_YEARS + 1, 1).period_end
         trend = con.execute(TREND_SQL, {"area": area, "first": first, "last": fq.period_end}).df()
         missing = con.execute(MISSING_SQL, params).df()
         reconciliation = con.execute(RECONCILIATION_SQL, params).df()
         notes = con.execute(NOTES_SQL, params).df()
+        plan = con.execute(PLAN_SQL, params).df()
         published_as_of, published_at = _publication(con)
         late = read_meta_table(con)
     shown_as_of = as_of or published_as_of
@@ -237,6 +276,7 @@ def build_report(
         missing=missing,
         reconciliation=reconciliation,
         notes=notes,
+        plan=plan,
         as_of=shown_as_of,
         published_at=published_at,
         source=_source_name(source),

@@ -177,6 +177,7 @@ class SlipView:
     expected: Cell
     difference: Cell
     affects: str  # the other figures of the same entry that differ with it
+    affected: str  # their numbers, published -> correct, in the same order: "777 -> 790"
     checked: str  # "its own arithmetic and the records"
     cause: str
     suppressed: bool
@@ -212,6 +213,12 @@ def slip_views(data: ReportData) -> list[SlipView]:
     for (measure, series, year, period), members in groups.items():
         head, _ = min(members, key=lambda m: _headline_rank(*m))
         others = list(dict.fromkeys(v.figure for v, _ in members if v.figure != head.figure))
+        worked: dict[str, str] = {}
+        for view, _raw in sorted(members, key=lambda m: _headline_rank(*m)):
+            if view.figure != head.figure and view.figure not in worked:
+                worked[view.figure] = (
+                    f"{view.published.text} \N{RIGHTWARDS ARROW} {view.expected.text}"
+                )
         checks = {v.check for v, _ in members}
         if _transposed(head.published.number, head.expected.number):
             cause = (
@@ -233,6 +240,7 @@ def slip_views(data: ReportData) -> list[SlipView]:
                 expected=head.expected,
                 difference=head.difference,
                 affects=", ".join(others),
+                affected="; ".join(worked[figure] for figure in others),
                 checked=" and ".join(sorted(checks)),
                 cause=cause,
                 suppressed=any(v.suppressed for v, _ in members),

@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from report.context import (
+    ChangeView,
+    OwedView,
+    SeriesContext,
+    owed_by_agency,
+    series_context,
+    verdict_changes,
+)
 from report.data import ReportData
 from report.lists import (
     AgencyView,
@@ -34,6 +42,9 @@ class ReportViews:
     slips: list[SlipView]  # per slip in the published report (the page)
     returns: list[ReturnView]  # per return (agency x quarter), partial quarters included
     agencies: list[AgencyView]  # what each agency owes
+    context: dict[str, SeriesContext]  # per series key: description, quarters, plan years
+    changes: list[ChangeView]  # verdicts that moved since the previous quarter
+    owed: list[OwedView]  # per agency: the returns it owes, in one line
 
     @property
     def rag_counts(self) -> dict[str, int]:
@@ -47,6 +58,7 @@ def build_views(data: ReportData) -> ReportViews:
         themes.setdefault(view.theme, []).append(view)
     missing = missing_views(data)
     returns = return_views(data, missing)
+    agencies = agency_views(returns, missing)
     return ReportViews(
         series=series,
         themes=[ThemeView(name, rows) for name, rows in themes.items()],
@@ -54,5 +66,8 @@ def build_views(data: ReportData) -> ReportViews:
         reconciliation=reconciliation_views(data),
         slips=slip_views(data),
         returns=returns,
-        agencies=agency_views(returns, missing),
+        agencies=agencies,
+        context=series_context(data),
+        changes=verdict_changes(data, series),
+        owed=owed_by_agency(returns, agencies),
     )

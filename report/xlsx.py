@@ -1,11 +1,14 @@
 """The report as an Excel workbook: the same table, with RAG fills, and the lists.
 
-Sheets: ``Report`` (grouped by theme, as the HTML), ``Missing returns``,
-``Reconciliation``, ``Trend data`` (the quarters the charts draw) and ``Notes``.
-Figures are numbers with number formats (so they can be summed and charted); a
-suppressed figure is the text ``<5`` or ``withheld``.
+Sheets: ``Report`` (grouped by theme, as the HTML, for printing), ``Figures`` (long and
+tidy: one row per series x quarter x figure, an Excel table that pivots),
+``Missing returns``, ``Reconciliation``, ``Trend data`` (the quarters the charts draw),
+``Definitions`` (from ``dim_measure``) and ``Notes``.  Figures are numbers with number
+formats (so they can be summed and charted); why one is missing or withheld is in a
+text column beside it.
 
-Every text goes through :func:`safe_text` (in :func:`_write_cell`, the one cell writer):
+Every text goes through :func:`safe_text` (in :func:`report.xlsx_cells.write_cell`, the
+one cell writer):
 a text that a spreadsheet could read as a formula (first character ``=``, ``+``, ``-``,
 ``@``, tab or carriage return, OWASP's CSV-injection list) is written as a text cell
 with a leading apostrophe, so a partner's note ``=HYPERLINK(...)`` stays words.  Numbers
@@ -14,39 +17,30 @@ are written as numbers, negative ones included.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from report.cells import safe_text
 from report.charts import RAG_COLOURS, plotted_values
 from report.data import ReportData
 from report.presentation import SERIES_COLUMNS, Cell
 from report.suppression import is_suppressed
 from report.views import ReportViews, build_views
-
-NUMBER_FORMATS = {
-    "count": "#,##0",
-    "signed_count": '+#,##0;-#,##0;"0"',
-    "percent": "0.0%",  # rates are written as fractions (81.4% is 0.814)
-    "points": '+0.0" pts";-0.0" pts";"0.0 pts"',
-    "pct_change": "+0.0%;-0.0%;0.0%",
-    "number": "General",
-    "date": "d mmmm yyyy",
-}
-NAVY = "1F3864"
-HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
-THEME_FILL = PatternFill("solid", fgColor=NAVY)
-THIN = Side(style="thin", color="BFBFBF")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-WRAP = Alignment(wrap_text=True, vertical="top")
-RAG_FONT_COLOURS = {"Amber": "000000"}
+from report.xlsx_cells import (
+    NAVY,
+    RAG_FONT_COLOURS,
+    THEME_FILL,
+    excel_table,
+    header,
+    page_setup,
+    set_value,
+    table_sheet,
+    write_cell,
+)
+from report.xlsx_figures import definitions_sheet, figures_sheet
 
 NUMBERS = len(SERIES_COLUMNS)  # the Report sheet's number columns, after the four labels
 REPORT_HEADERS = (
@@ -64,123 +58,22 @@ REPORT_HEADERS = (
 REPORT_WIDTHS = (6, 16, 42, 24, 11, 11, 10, 10, 11, 11, 11, 15, 9, 14, 16, 90)
 
 
-def _set_value(target, value: object) -> None:
-    if isinstance(value, str):
-        target.value = safe_text(value)
-        target.data_type = "s"  # openpyxl makes any text starting with "=" a formula
-    else:
-        target.value = value
-
-
-def _write_cell(
-    sheet: Worksheet, row: int, column: int, cell: Cell | object, numeric: bool = False
-) -> None:
-    target = sheet.cell(row=row, column=column)
-    if isinstance(cell, Cell):
-        if cell.number is not None:
-            # a rate is a fraction with a percentage format, so it sums and charts
-            fraction = cell.kind in ("percent", "pct_change")
-            target.value = cell.number / 100 if fraction else cell.number
-            target.number_format = NUMBER_FORMATS.get(cell.kind, "General")
-        elif cell.kind == "text" and not numeric:
-            _set_value(target, cell.text)
-        # a number column holds a number or nothing; why there is none is in a text column
-    elif isinstance(cell, date):
-        target.value = cell
-        target.number_format = NUMBER_FORMATS["date"]
-    else:
-        _set_value(target, cell)
-    target.border = BORDER
-    if target.alignment.horizontal is None:
-        target.alignment = WRAP
-
-
-def _table(sheet: Worksheet, name: str, columns: int) -> None:
-    """The sheet's rows as an Excel table (filters, sorting, pivots); header in row 1."""
-    last = max(2, sheet.max_row)
-    table = Table(displayName=name, ref=f"A1:{get_column_letter(columns)}{last}")
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
-    sheet.add_table(table)
-
-
-def _definitions_sheet(sheet: Worksheet, data: ReportData) -> None:
-    """One row per catalogue series, from dim_measure."""
-    columns = (
-        ("No", "measure_id", 6),
-        ("Series", "series", 18),
-        ("Theme", "theme", 22),
-        ("Measure", "title", 48),
-        ("Unit", "unit", 9),
-        ("Direction", "direction", 10),
-        ("Target rule", "target_rule", 20),
-        ("Year to date", "ytd_method", 12),
-        ("Owner", "owner", 28),
-        ("Source", "catalogue_source", 26),
-    )
-    _header(sheet, 1, [c[0] for c in columns], [c[2] for c in columns])
-    rows = data.series.sort_values(["measure_id", "sort_order", "series"]).to_dict("records")
-    for row, record in enumerate(rows, start=2):
-        for column, (_, key, _) in enumerate(columns, start=1):
-            value = record.get(key)
-            _write_cell(sheet, row, column, "" if value is None or value != value else str(value))
-    _table(sheet, "Definitions", len(columns))
-
-
-def _header(sheet: Worksheet, row: int, headers: Sequence[str], widths: Sequence[int]) -> None:
-    for column, (text, width) in enumerate(zip(headers, widths, strict=True), start=1):
-        cell = sheet.cell(row=row, column=column, value=text)
-        cell.font = Font(bold=True, color=NAVY)
-        cell.fill = HEADER_FILL
-        cell.border = BORDER
-        cell.alignment = Alignment(wrap_text=True, vertical="bottom")
-        sheet.column_dimensions[get_column_letter(column)].width = width
-
-
-def _page_setup(sheet: Worksheet, title_rows: str | None = None) -> None:
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    if title_rows:
-        sheet.print_title_rows = title_rows
-
-
-def _table_sheet(
-    sheet: Worksheet,
-    table: str,
-    headers: Sequence[str],
-    widths: Sequence[int],
-    rows: Iterable[Sequence[object]],
-) -> None:
-    """A header row, one row of cells per item, the header frozen, an Excel table over it
-    and the print set-up: the shape of every analyst's sheet."""
-    _header(sheet, 1, headers, widths)
-    for row, values in enumerate(rows, start=2):
-        for column, value in enumerate(values, start=1):
-            _write_cell(sheet, row, column, value)
-    sheet.freeze_panes = "A2"
-    _table(sheet, table, len(headers))
-    _page_setup(sheet, "1:1")
-
-
 def _report_sheet(sheet: Worksheet, data: ReportData, views: ReportViews) -> int:
     sheet.title = "Report"
     q = data.quarter
-    _set_value(
+    set_value(
         sheet["A1"], f"Community Safety Plan: quarterly performance report {q.label} ({q.months})"
     )
     sheet["A1"].font = Font(bold=True, size=14, color=NAVY)
-    as_of = f"; as at {data.as_of:%d %B %Y}" if data.as_of else ""
-    _set_value(
-        sheet["A2"],
-        f"{data.area_name} ({data.area_code}). Figures from the warehouse marts{as_of}.",
+    as_of = (
+        f" Figures and returns as at {data.as_of:%-d %B %Y} (the data date)." if data.as_of else ""
     )
-    _header(sheet, 4, REPORT_HEADERS, REPORT_WIDTHS)
+    set_value(sheet["A2"], f"{data.area_name} Community Safety Partnership.{as_of}")
+    header(sheet, 4, REPORT_HEADERS, REPORT_WIDTHS)
     row = 5
     written = 0
     for theme in views.themes:
-        _set_value(sheet.cell(row=row, column=1), theme.name)
+        set_value(sheet.cell(row=row, column=1), theme.name)
         sheet.cell(row=row, column=1).font = Font(bold=True, color="FFFFFF")
         for column in range(1, len(REPORT_HEADERS) + 1):
             sheet.cell(row=row, column=column).fill = THEME_FILL
@@ -196,7 +89,7 @@ def _report_sheet(sheet: Worksheet, data: ReportData, views: ReportViews) -> int
             status = f"{view.status} (provisional)" if view.provisional else view.status
             values += [status, view.rag, view.data_status, "; ".join(withheld), view.commentary]
             for column, value in enumerate(values, start=1):
-                _write_cell(sheet, row, column, value, numeric=4 < column <= 4 + NUMBERS)
+                write_cell(sheet, row, column, value, numeric=4 < column <= 4 + NUMBERS)
             rag = sheet.cell(row=row, column=REPORT_HEADERS.index("RAG") + 1)
             rag.fill = PatternFill("solid", fgColor=RAG_COLOURS[view.rag].lstrip("#").upper())
             rag.font = Font(bold=True, color=RAG_FONT_COLOURS.get(view.rag, "FFFFFF"))
@@ -204,7 +97,7 @@ def _report_sheet(sheet: Worksheet, data: ReportData, views: ReportViews) -> int
             row += 1
             written += 1
     sheet.freeze_panes = "E5"
-    _page_setup(sheet, "4:4")
+    page_setup(sheet, "4:4")
     return written
 
 
@@ -241,7 +134,7 @@ def _missing_sheet(sheet: Worksheet, data: ReportData, views: ReportViews) -> No
         for view in views.missing
     )
     widths = (6, 16, 42, 9, 8, 28, 26, 20, 16, 16, 10, 50)
-    _table_sheet(sheet, "MissingReturns", headers, widths, rows)
+    table_sheet(sheet, "MissingReturns", headers, widths, rows)
 
 
 def _reconciliation_sheet(sheet: Worksheet, views: ReportViews) -> None:
@@ -272,7 +165,7 @@ def _reconciliation_sheet(sheet: Worksheet, views: ReportViews) -> None:
         )
         for view in views.reconciliation
     )
-    _table_sheet(sheet, "Reconciliation", headers, (6, 18, 9, 8, 22, 26, 11, 11, 11, 90), rows)
+    table_sheet(sheet, "Reconciliation", headers, (6, 18, 9, 8, 22, 26, 11, 11, 11, 90), rows)
 
 
 def _trend_sheet(sheet: Worksheet, data: ReportData) -> None:
@@ -287,7 +180,7 @@ def _trend_sheet(sheet: Worksheet, data: ReportData) -> None:
         "Baseline / target",
         "RAG of the year to date at the quarter",
     )
-    _header(sheet, 1, headers, (6, 30, 9, 8, 9, 11, 22, 14, 8))
+    header(sheet, 1, headers, (6, 30, 9, 8, 9, 11, 22, 14, 8))
     trend = data.trend.sort_values(["measure_id", "series", "fiscal_year", "quarter"])
     row = 2
     for (_, _), points in trend.groupby(["measure_id", "series"], sort=False):
@@ -309,10 +202,10 @@ def _trend_sheet(sheet: Worksheet, data: ReportData) -> None:
                 record.get("rag") if isinstance(record.get("rag"), str) else "",
             )
             for column, item in enumerate(values, start=1):
-                _write_cell(sheet, row, column, item)
+                write_cell(sheet, row, column, item)
             row += 1
     sheet.freeze_panes = "A2"
-    _table(sheet, "TrendData", len(headers))
+    excel_table(sheet, "TrendData", len(headers))
 
 
 def _notes_sheet(sheet: Worksheet, data: ReportData, generated_at: datetime) -> None:
@@ -344,10 +237,10 @@ def _notes_sheet(sheet: Worksheet, data: ReportData, generated_at: datetime) -> 
             "same quarters for charting here.",
         ),
     )
-    _header(sheet, 1, ("Item", "Note"), (16, 110))
+    header(sheet, 1, ("Item", "Note"), (16, 110))
     for row, (item, note) in enumerate(notes, start=2):
-        _write_cell(sheet, row, 1, item)
-        _write_cell(sheet, row, 2, note)
+        write_cell(sheet, row, 1, item)
+        write_cell(sheet, row, 2, note)
 
 
 def render_xlsx(
@@ -364,8 +257,9 @@ def render_xlsx(
     _report_sheet(workbook.active, data, views)
     _missing_sheet(workbook.create_sheet("Missing returns"), data, views)
     _reconciliation_sheet(workbook.create_sheet("Reconciliation"), views)
+    figures_sheet(workbook.create_sheet("Figures", 1), data)
     _trend_sheet(workbook.create_sheet("Trend data"), data)
-    _definitions_sheet(workbook.create_sheet("Definitions"), data)
+    definitions_sheet(workbook.create_sheet("Definitions"), data, views)
     _notes_sheet(workbook.create_sheet("Notes"), data, generated_at)
     workbook.properties.title = f"Community Safety Plan performance {data.quarter.label}"
     workbook.properties.creator = "csp-warehouse"

@@ -1,7 +1,8 @@
 -- The measure catalogue (measures seed, a copy of the design's measures.csv) with
 -- how each series is computed and when its return is due, per area: the home area
 -- has every series, another area (CSP_AREA=all) the series police.uk can give.
--- Baselines and targets per plan year are rows of fct_measure_target_year.
+-- Baselines and targets per plan year are rows of fct_measure_target_year; the
+-- measure's full published description is the measure_descriptions seed's.
 with
 
 measures as (
@@ -25,6 +26,12 @@ partnership_area as (
 agencies as (
 
     select * from {{ ref('agencies') }}
+
+),
+
+descriptions as (
+
+    select * from {{ ref('measure_descriptions') }}
 
 ),
 
@@ -53,7 +60,8 @@ final as (
         catalogue.is_derived,
         catalogue.sort_order,
         catalogue.noun_one,
-        catalogue.noun_many
+        catalogue.noun_many,
+        descriptions.description
 
     from catalogue
     inner join measures
@@ -64,6 +72,8 @@ final as (
         on partnership_area.is_home_area or catalogue.has_policeuk_source
     left join agencies
         on catalogue.owner = agencies.owner
+    left join descriptions
+        on catalogue.measure_id = descriptions.measure_id
 
 )
 
