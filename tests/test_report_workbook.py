@@ -45,6 +45,7 @@ def test_workbook_holds_the_same_figures(report: SampleReport) -> None:
     workbook = openpyxl.load_workbook(report.xlsx)
     assert workbook.sheetnames == [
         "Report",
+        "Figures",
         "Missing returns",
         "Reconciliation",
         "Trend data",
