@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from report.context import AnalysisView, analysis_view, with_analysis
 from report.data import ReportData
 from report.lists import (
     AgencyView,
@@ -34,6 +35,7 @@ class ReportViews:
     slips: list[SlipView]  # per slip in the published report (the page)
     returns: list[ReturnView]  # per return (agency x quarter), partial quarters included
     agencies: list[AgencyView]  # what each agency owes
+    analysis: AnalysisView | None = None  # significance, forecast, peers, revisions
 
     @property
     def rag_counts(self) -> dict[str, int]:
@@ -42,6 +44,13 @@ class ReportViews:
 
 def build_views(data: ReportData) -> ReportViews:
     series = series_views(data)
+    analysis = analysis_view(
+        data.analysis,
+        {v.key: v.title for v in series},
+        {v.key: v.unit for v in series},
+        data.area_name,
+    )
+    series = with_analysis(series, analysis)
     themes: dict[str, list[SeriesView]] = {}
     for view in series:
         themes.setdefault(view.theme, []).append(view)
@@ -55,4 +64,5 @@ def build_views(data: ReportData) -> ReportViews:
         slips=slip_views(data),
         returns=returns,
         agencies=agency_views(returns, missing),
+        analysis=analysis,
     )

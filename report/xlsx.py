@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from report.cells import safe_text
 from report.charts import RAG_COLOURS, plotted_values
+from report.context import ANALYSIS_HEADERS, ANALYSIS_WIDTHS, analysis_rows
 from report.data import ReportData
 from report.presentation import SERIES_COLUMNS, Cell
 from report.suppression import is_suppressed
@@ -367,6 +368,11 @@ def render_xlsx(
     _trend_sheet(workbook.create_sheet("Trend data"), data)
     _definitions_sheet(workbook.create_sheet("Definitions"), data)
     _notes_sheet(workbook.create_sheet("Notes"), data, generated_at)
+    if views.analysis is not None:  # peers, forecasts, revisions (report/context.py)
+        rows = analysis_rows(views.analysis, data.quarter)
+        _table_sheet(
+            workbook.create_sheet("Context"), "Context", ANALYSIS_HEADERS, ANALYSIS_WIDTHS, rows
+        )
     workbook.properties.title = f"Community Safety Plan performance {data.quarter.label}"
     workbook.properties.creator = "csp-warehouse"
     workbook.properties.created = generated_at
