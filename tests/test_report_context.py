@@ -364,3 +364,45 @@ def analyis_rows_of(view: AnalysisView) -> set[tuple[str, str]]:
     from report.context import analysis_rows
 
     return {(r[0], r[1]) for r in analysis_rows(view, FiscalQuarter.of("2016/17", 4))}
+
+
+# --------------------------------------------------------------------------------------
+# The report asset freezes what it published
+
+
+def test_the_report_asset_freezes_the_figures_it_showed(build: SampleBuild, tmp_path: Path):
+    import dagster as dg
+
+    from orchestration.publish import publish_marts
+    from orchestration.report_assets import quarterly_report
+    from orchestration.resources import WarehouseSettings
+
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy2(build.warehouse, warehouse)
+    publish_marts(warehouse, as_of=AS_OF)
+    resource = WarehouseSettings(warehouse=str(warehouse), as_of="2017-05-31", area=AREA[0])
+    frozen = []
+    for _ in range(2):
+        result = dg.materialize(
+            [quarterly_report], partition_key="2017-01-01", resources={"warehouse": resource}
+        )
+        assert result.success
+        metadata = result.get_asset_materialization_events()[0].materialization.metadata
+        frozen.append(metadata["frozen_figures"].value)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        ledger = con.execute(
+            "select report_fiscal_year, report_quarter, count(distinct published_at), count(*)"
+            " from revisions.published_figures group by all"
+        ).fetchall()
+        (facts,) = con.execute(
+            "select count(*) * 6 from marts.fct_measure_quarter"
+            " where fiscal_year = '2016/17' and area_code = ?",
+            [AREA[0]],
+        ).fetchone()
+    finally:
+        con.close()
+    # six figures per series and quarter of the year; the unchanged re-run adds nothing
+    assert frozen == [facts, 0]
+    assert ledger == [("2016/17", 4, 1, facts)]

@@ -98,7 +98,7 @@ pooled_ratios as (
         on
             forecast_quarters.area_code = history.area_code
             and forecast_quarters.quarter = history.quarter
-            and history.year_start < forecast_quarters.year_start
+            and forecast_quarters.year_start > history.year_start
             and history.ratio_to_outturn is not null
     inner join target_series
         on
