@@ -225,13 +225,6 @@ def forecast_sentence(row, unit: str = "count") -> str:
     return f"{text}; {fmt.rounded(chance * 100, 0)}% likely to end {where} {show(target)}."
 
 
-def _forecasts(frame: pd.DataFrame) -> dict[str, str]:
-    if frame.empty:
-        return {}
-    sentences = {_key(r.measure_id, r.series): forecast_sentence(r) for r in frame.itertuples()}
-    return {k: v for k, v in sentences.items() if v}
-
-
 def population_note(rates: pd.DataFrame) -> str:
     years = sorted({str(y) for y in rates.get("population_year", pd.Series()).dropna()})
     if not years:
@@ -280,9 +273,10 @@ def _peer_panels(data: AnalysisData, titles: dict[str, str], area_name: str) -> 
 
 def _peers_note(data: AnalysisData, panels: list[PeerPanel]) -> str:
     if panels:
+        size = data.peer_rates["area_code"].nunique()
         return (
             "Each area's rate over the 12 months to the quarter end, ranked; ours is"
-            " highlighted. Peers are the 15 most similar authorities on population and"
+            f" highlighted. Peers are the {size} most similar authorities on population and"
             " police.uk crime rates (CIPFA-style nearest neighbours); 'significantly"
             " higher / lower' is outside the 99.8% funnel limits around the peers' rate."
         )
