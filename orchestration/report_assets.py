@@ -3,7 +3,9 @@
 ``quarterly_report`` (group ``report``) writes ``<data>/reports/<yyyy-yy>-Q<n>/`` (the
 data folder is the warehouse's folder): ``csp-performance-<yyyy-yy>-Q<n>.html`` and
 ``.xlsx``, published as one (``reports/<quarter>`` is a link swapped to a complete
-build: ``report/publish.py``).  It reads the marts from the serving copy
+build: ``report/publish.py``); then the figures it showed are frozen in the warehouse's
+ledger ``revisions.published_figures``, under the writer lock
+(``orchestration/revisions.freeze_after_report``).  It reads the marts from the serving copy
 (``serving.duckdb``, published by the ``serving`` asset), never the warehouse, so it
 never waits for or blocks the nightly writer and always reports the last good build.
 
@@ -26,6 +28,7 @@ import dagster as dg
 from orchestration.dbt_assets import markdown_text
 from orchestration.publish import SERVING_KEY, serving_path
 from orchestration.resources import WarehouseSettings
+from orchestration.revisions import RevisionLedgerError, freeze_after_report
 from report import (
     FiscalQuarter,
     ReportDataError,
@@ -104,9 +107,20 @@ def quarterly_report(context: dg.AssetExecutionContext, warehouse: WarehouseSett
                     data, Path(settings.warehouse).resolve().parent, with_area_suffix=several
                 )
                 context.log.info("%s report for %s: %s", quarter.label, code, files.html)
+                # the figures it showed, for "changed since last published" (docs/analysis.md)
+                frozen = freeze_after_report(
+                    settings.warehouse,
+                    source,
+                    area_code=code,
+                    fiscal_year=quarter.fiscal_year,
+                    quarter=quarter.quarter,
+                    as_of=data.as_of,
+                )
+                files_metadata = _report_metadata(files, data)
+                files_metadata["frozen_figures"] = dg.MetadataValue.int(frozen)
                 prefix = quarter_prefix + (f"{code}_" if several else "")
-                metadata |= {prefix + k: v for k, v in _report_metadata(files, data).items()}
-        except ReportDataError as error:
+                metadata |= {prefix + k: v for k, v in files_metadata.items()}
+        except (ReportDataError, RevisionLedgerError) as error:
             raise dg.Failure(description=f"{quarter.label}: {error}") from error
     return dg.MaterializeResult(metadata=metadata)
 

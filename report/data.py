@@ -25,6 +25,7 @@ import pandas as pd
 
 from catalogue.fiscal import FiscalQuarter
 from orchestration.as_of import describe_after_as_of, read_meta_table
+from report.analysis import AnalysisData, read_analysis
 from report.suppression import Level, geography_level
 
 TREND_YEARS = 3  # the trend charts show the report's fiscal year and the two before it
@@ -56,6 +57,8 @@ class ReportData:
     extra: dict[str, str] = field(default_factory=dict)
     # deliveries loaded but received after the as-of date, so not counted: one sentence
     not_counted: str = ""
+    # the analysis marts' rows: significance, forecast, peers, revisions (report/analysis.py)
+    analysis: AnalysisData = field(default_factory=AnalysisData)
 
 
 @contextlib.contextmanager
@@ -265,6 +268,7 @@ def build_report(
         plan = con.execute(PLAN_SQL, params).df()
         published_as_of, published_at = _publication(con)
         late = read_meta_table(con)
+        analysis = read_analysis(con, area, fq)
     shown_as_of = as_of or published_as_of
     return ReportData(
         quarter=fq,
@@ -281,6 +285,7 @@ def build_report(
         published_at=published_at,
         source=_source_name(source),
         not_counted=describe_after_as_of(late, shown_as_of) if late and shown_as_of else "",
+        analysis=analysis,
     )
 
 

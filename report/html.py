@@ -97,4 +97,5 @@ def render_html(
         tolerance=RAG_TOLERANCE_PCT,
         trend_years=_trend_years(data),
         rag_order=RAG_ORDER,
+        analysis=built.analysis,
     )

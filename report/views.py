@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from report.analysis import AnalysisView, analysis_view, with_analysis
 from report.context import (
     ChangeView,
     OwedView,
@@ -45,6 +46,7 @@ class ReportViews:
     context: dict[str, SeriesContext]  # per series key: description, quarters, plan years
     changes: list[ChangeView]  # verdicts that moved since the previous quarter
     owed: list[OwedView]  # per agency: the returns it owes, in one line
+    analysis: AnalysisView | None = None  # significance, forecast, peers, revisions
 
     @property
     def rag_counts(self) -> dict[str, int]:
@@ -53,6 +55,13 @@ class ReportViews:
 
 def build_views(data: ReportData) -> ReportViews:
     series = series_views(data)
+    analysis = analysis_view(
+        data.analysis,
+        {v.key: v.title for v in series},
+        {v.key: v.unit for v in series},
+        data.area_name,
+    )
+    series = with_analysis(series, analysis)
     themes: dict[str, list[SeriesView]] = {}
     for view in series:
         themes.setdefault(view.theme, []).append(view)
@@ -70,4 +79,5 @@ def build_views(data: ReportData) -> ReportViews:
         context=series_context(data),
         changes=verdict_changes(data, series),
         owed=owed_by_agency(returns, agencies),
+        analysis=analysis,
     )

@@ -33,6 +33,7 @@ UNIT_TESTS = {
     "fct_peer_comparison": "funnel_limits_on_worked_examples",
     "dim_peer_group": "peer_distance_on_a_hand_computed_example",
     "fct_year_end_forecast": "forecast_interval_on_a_worked_example",
+    "int_analysis__forecast_spread": "pooled_spread_on_a_worked_example",
 }
 
 
@@ -166,5 +167,7 @@ def test_forecast_backtest_coverage(build: SampleBuild) -> None:
         print(f"80 % forecast interval backtest, {label}: {coverage:.0%} of {n} outturns inside")
     overall = rows[-1]
     assert overall[1] >= 20  # enough forecasts to judge
-    # nominal 80 %; with ~10 independent series-years a sane band is wide
-    assert 0.5 <= overall[2] <= 1.0
+    # nominal 80 % (77 % on the sample: 70 % after Q1 and Q2, 90 % after Q3); with ~10
+    # independent series-years the band is wide, but no longer the 57 % of a spread
+    # estimated from each series' two or three years alone
+    assert 0.65 <= overall[2] <= 0.95

@@ -232,12 +232,13 @@ def test_every_series_appears_with_its_figures_status_and_rag(
 def test_commentary_is_drafted_from_the_numbers(parsed: ReportParser) -> None:
     commentary = {k: v["commentary"][0] for k, v in parsed.rows["data-series"].items()}
     assert commentary["1.3 total"].startswith(
-        "2,801 incidents compared to 2,593 last year; an increase of 208 (+8.0%). This gives"
-        " a total of 12,833 incidents this financial year compared to 12,043 last year; an"
-        " increase of 790 (+6.6%). Target achieved"
+        "2,801 incidents compared to 2,593 last year; an increase of 208 (+8.0%), a significant"
+        " increase. This gives a total of 12,833 incidents this financial year compared to"
+        " 12,043 last year; an increase of 790 (+6.6%), a significant increase. Target achieved"
     )
     assert commentary["2.1 total"].startswith(
-        "395 offences compared to 412 last year; a reduction of 17 (-4.1%)."
+        "395 offences compared to 412 last year; a reduction of 17 (-4.1%), within normal"
+        " variation."
     )
     assert (
         "Target not achieved: 32 repeat victims against a baseline of 22"

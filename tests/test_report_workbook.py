@@ -51,6 +51,7 @@ def test_workbook_holds_the_same_figures(report: SampleReport) -> None:
         "Trend data",
         "Definitions",
         "Notes",
+        "Context",
     ]
     sheet = workbook["Report"]
     header = [c.value for c in sheet[4]]

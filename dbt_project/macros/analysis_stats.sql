@@ -9,6 +9,14 @@
     {{ return(var('peer_group_size', 15) | int) }}
 {%- endmacro %}
 
+{#-
+    The target rules a year-end forecast is made for (fct_year_end_forecast): every rule
+    with an annual target level (not none, monitor or baseline to be confirmed).
+-#}
+{% macro forecast_target_rules() -%}
+    'below_fixed_baseline', 'below_previous_year', 'at_least_target', 'above_baseline'
+{%- endmacro %}
+
 {#- Two-sided normal quantiles: 95 % -> 1.959964, 99.8 % -> 3.090232, 80 % -> 1.281552. -#}
 {% macro z_95() -%} cast(1.959963985 as double) {%- endmacro %}
 {% macro z_998() -%} cast(3.090232306 as double) {%- endmacro %}

@@ -8,7 +8,13 @@
 --   phi          over-dispersion of the series' quarters: mean of Wheeler's z^2 / 2
 --                over its quarters known by then (z = 2(sqrt(q) - sqrt(q last
 --                year)) has variance 2 under pure Poisson), at least 1
---   80 % interval  forecast +/- sqrt((t(n-1) ytd sd(ratio) sqrt(1 + 1/n))^2
+--   spread       relative spread of the seasonal ratios: the series' own, sd(ratio_y) /
+--                mean(ratio_y), but never below the pooled one of the area's target
+--                series at the same quarter over the same previous years
+--                (sqrt(sum (ratio / series mean - 1)^2 / sum (years - 1)), series with
+--                two years or more): two or three years of one series cannot tell
+--                how much a year can surprise, the series together can
+--   80 % interval  forecast +/- sqrt((t(n-1) forecast spread sqrt(1 + 1/n))^2
 --                + 1.2816^2 phi m (forecast - ytd)): the spread of past profiles (t
 --                quantile, n-1 df) plus over-dispersed Poisson noise of the m = 4 - q
 --                quarters still to come, taken as moving together (a level shift
@@ -29,9 +35,7 @@ targets as (
     select * from {{ ref('fct_target_status') }}
     where
         quarter <= 3
-        and target_rule in (
-            'below_fixed_baseline', 'below_previous_year', 'at_least_target', 'above_baseline'
-        )
+        and target_rule in ({{ forecast_target_rules() }})
 
 ),
 
@@ -41,25 +45,9 @@ measures as (
 
 ),
 
-dispersion as (
+spread as (
 
-    select
-        targets.area_code,
-        targets.measure_id,
-        targets.series,
-        targets.fiscal_year,
-        targets.quarter,
-        greatest(1.0, coalesce(avg(quarter_changes.z2_half), 1.0)) as phi
-
-    from targets
-    left join history as quarter_changes
-        on
-            targets.area_code = quarter_changes.area_code
-            and targets.measure_id = quarter_changes.measure_id
-            and targets.series = quarter_changes.series
-            and cast(left(targets.fiscal_year, 4) as integer) * 4 + targets.quarter
-            >= quarter_changes.year_start * 4 + quarter_changes.quarter
-    group by all
+    select * from {{ ref('int_analysis__forecast_spread') }}
 
 ),
 
@@ -80,12 +68,13 @@ profiled as (
         avg(history.ratio_to_outturn) as mean_ratio,
         stddev_samp(history.ratio_to_outturn) as sd_ratio,
         min(history.year_start) as first_profile_year,
-        dispersion.phi
+        spread.phi,
+        spread.pooled_sd_relative
 
     from targets
-    inner join dispersion
+    inner join spread
         on {{ columns_equal(
-            'targets', 'dispersion', ['area_code', 'measure_id', 'series', 'fiscal_year', 'quarter']
+            'targets', 'spread', ['area_code', 'measure_id', 'series', 'fiscal_year', 'quarter']
         ) }}
     inner join measures
         on
@@ -111,7 +100,9 @@ forecast as (
         case
             when ytd_method = 'sum' and ytd_value is not null and profile_years >= 2
                 then ytd_value * mean_ratio
-        end as forecast_value
+        end as forecast_value,
+        greatest(sd_ratio / nullif(mean_ratio, 0), coalesce(pooled_sd_relative, 0))
+            as spread_relative
 
     from profiled
 
@@ -124,8 +115,8 @@ interval as (
         sqrt(
             pow(
                 {{ t_80('profile_years - 1') }}
-                * ytd_value
-                * sd_ratio
+                * forecast_value
+                * spread_relative
                 * sqrt(1 + 1.0 / profile_years),
                 2
             )
@@ -197,6 +188,8 @@ final as (
         cast(probability.profile_years as integer) as profile_years,
         round(probability.mean_ratio, 6) as seasonal_ratio,
         round(probability.phi, 6) as overdispersion_phi,
+        round(probability.pooled_sd_relative, 6) as pooled_ratio_spread,
+        round(probability.spread_relative, 6) as ratio_spread_used,
         round(probability.forecast_value, 6) as forecast_value,
         case when probability.forecast_value is not null then round(
             greatest(probability.ytd_value, probability.forecast_value - probability.half_width), 6
