@@ -24,8 +24,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from report.charts import RAG_COLOURS, plotted_values
 from report.analysis import ANALYSIS_HEADERS, ANALYSIS_WIDTHS, analysis_rows
+from report.charts import RAG_COLOURS, plotted_values
 from report.data import ReportData
 from report.presentation import SERIES_COLUMNS, Cell
 from report.suppression import is_suppressed
@@ -264,7 +264,7 @@ def render_xlsx(
     _notes_sheet(workbook.create_sheet("Notes"), data, generated_at)
     if views.analysis is not None:  # peers, forecasts, revisions (report/analysis.py)
         rows = analysis_rows(views.analysis, data.quarter)
-        _table_sheet(
+        table_sheet(
             workbook.create_sheet("Context"), "Context", ANALYSIS_HEADERS, ANALYSIS_WIDTHS, rows
         )
     workbook.properties.title = f"Community Safety Plan performance {data.quarter.label}"
