@@ -99,8 +99,9 @@ select m.theme, m.measure_id, m.series, m.title, m.unit, m.direction, m.target_r
        f.ytd_value, f.ytd_last_year_value, f.ytd_change, f.ytd_pct_change,
        f.data_status, f.status_note, f.due_date, f.received_date, f.is_approximation,
        f.months_expected, f.months_received, f.source,
-       t.baseline, t.baseline_source, t.previous_year_outturn, t.target_value,
-       t.comparator_value, t.assessed_value, t.status, t.rag,
+       t.baseline, t.baseline_source, t.previous_year_outturn,
+       t.target_value_year as target_value, t.comparator_value, t.assessed_value,
+       t.status_label as status, t.rag_label as rag,
        t.quarters_due, t.quarters_received, t.quarters_missing, t.is_provisional,
        t.verdict_basis,
        r.days_overdue
@@ -120,7 +121,8 @@ where m.area_code = $area
 TREND_SQL = """
 select f.measure_id, f.series, f.fiscal_year, f.quarter, f.period_end, f.unit,
        f.value, f.numerator, f.denominator, f.data_status,
-       t.target_rule, t.baseline, t.target_value, t.status, t.rag
+       t.target_rule, t.baseline, t.target_value_year as target_value,
+       t.status_label as status, t.rag_label as rag
 from marts.fct_measure_quarter f
 left join marts.fct_target_status t
   on t.area_code = f.area_code and t.measure_id = f.measure_id and t.series = f.series

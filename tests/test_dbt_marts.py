@@ -254,7 +254,7 @@ def test_year_end_target_status(
     build: SampleBuild, measure: str, series: str, fiscal_year: str, published: str
 ) -> None:
     rows = build.query(
-        "select status, assessed_value, baseline from marts.fct_target_status"
+        "select status_label, assessed_value, baseline from marts.fct_target_status"
         " where measure_id = ? and series = ? and fiscal_year = ? and quarter = 4",
         [measure, series, fiscal_year],
     )
@@ -592,7 +592,7 @@ def _fact_figure(build: SampleBuild, row: dict[str, str]) -> float | str | None:
     figure, period = row["figure"], row["period"]
     quarter = 4 if period == "FY" else int(period[1])
     if figure in ("baseline", "target_status"):
-        column = "baseline" if figure == "baseline" else "status"
+        column = "baseline" if figure == "baseline" else "status_label"
         table = "marts.fct_target_status"
     else:
         year_columns = {

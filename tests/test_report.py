@@ -518,9 +518,9 @@ def test_a_verdict_from_the_quarters_received_is_given_and_marked_provisional(
     ):
         row = rows[key]
         assert row["is_provisional"] and row["quarters_missing"] == missing, key
-        assert row["status"] in ("ACHIEVED", "NOT ACHIEVED"), key
+        assert row["status"] in ("achieved", "not_achieved"), key
         cells = series_rows[" ".join(key)]
-        assert cells["status"][0] == f"{row['status']} provisional", key
+        assert cells["status"][0] == f"{row['status_label']} provisional", key
         assert f"({row['verdict_basis']})" in cells["commentary"][0], key
         assert f"no figure for {missing}" in cells["commentary"][0], key
     assert "85.0% against a target of 90.0%" in series_rows["1.2 total"]["commentary"][0]

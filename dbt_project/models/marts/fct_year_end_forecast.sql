@@ -73,7 +73,7 @@ profiled as (
         targets.fiscal_year,
         targets.quarter,
         targets.target_rule,
-        targets.target_value,
+        targets.target_value_year as target_value,
         measures.ytd_method,
         targets.assessed_value as ytd_value,
         count(history.ratio_to_outturn) as profile_years,
@@ -185,6 +185,10 @@ outturns as (
 final as (
 
     select
+        {{ measure_key('probability.area_code', 'probability.measure_id', 'probability.series') }}
+            as measure_key,
+        {{ quarter_key_of('probability.fiscal_year', 'probability.quarter') }} as quarter_key,
+        probability.area_code as area_key,
         probability.area_code,
         probability.area_name,
         probability.measure_id,
