@@ -196,7 +196,7 @@ final as (
         probability.fiscal_year,
         probability.quarter,
         probability.target_rule,
-        probability.target_value,
+        probability.target_value as target_value_year,
         probability.ytd_value,
         cast(probability.profile_years as integer) as profile_years,
         round(probability.mean_ratio, 6) as seasonal_ratio,
