@@ -88,8 +88,7 @@ def test_keys_follow_their_one_rule(build: SampleBuild) -> None:
             )
         if {"quarter_key", "fiscal_year", "quarter"} <= set(columns):
             checks.append(
-                "quarter_key is distinct from"
-                " cast(left(fiscal_year, 4) as integer) * 10 + quarter"
+                "quarter_key is distinct from cast(left(fiscal_year, 4) as integer) * 10 + quarter"
             )
         if {"area_key", "area_code"} <= set(columns):
             checks.append("area_key is distinct from area_code")
