@@ -436,7 +436,8 @@ def _count(build: SampleBuild, sql: str) -> int:
 def _quarter_facts(build: SampleBuild) -> dict[tuple[str, str], dict]:
     rows = _rows(
         build,
-        "select f.*, t.status, t.rag, t.baseline, t.verdict_basis from marts.fct_measure_quarter f"
+        "select f.*, t.status_label as status, t.rag_label as rag, t.baseline, t.verdict_basis"
+        " from marts.fct_measure_quarter f"
         " left join marts.fct_target_status t using (area_code, measure_id, series,"
         " fiscal_year, quarter) where f.fiscal_year = '2016/17' and f.quarter = 4",
     )
