@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from catalogue import statuses
+from catalogue import statuses, target_statuses
 from catalogue.fiscal import FiscalQuarter
 from report import formatting as fmt
 from report.formatting import Figure, as_number
@@ -187,28 +187,21 @@ def target_sentence(
     quarters_received: int | None = None,
     baseline_from: tuple[str | None, str | None] = (None, None),
 ) -> str:
-    """The target status in words, from fct_target_status; a provisional verdict (the
-    year to date incomplete) says so with its basis (``verdict_basis``)."""
-    if status in (None, "MONITOR ONLY"):
-        return ""
-    if status == "NOT MEASURABLE":
-        return "Baseline to be confirmed: the target cannot be measured yet."
-    if status == "NO DATA":
-        return "Target not assessed: no usable figure for the year to date."
+    """The target status (its label, fct_target_status.status_label) in words, the
+    verdict from seed target_status; a provisional verdict (the year to date
+    incomplete) says so with its basis (``verdict_basis``)."""
+    known = target_statuses.by_label().get(status or "")
+    if known is None or not known.is_assessed:
+        return known.verdict if known else ""
     show = fmt.percent if unit == "percent" else fmt.count
     assessed = fig["assessed_value"]
     noun = "" if unit == "percent" else words.noun(assessed)
     baseline = show(fig["baseline"])
-    verdict = {
-        "ACHIEVED": "Target achieved",
-        "NOT ACHIEVED": "Target not achieved",
-        "ON TRACK": "On track",
-        "OFF TRACK": "Off track",
-    }.get(status, status.capitalize())
+    verdict = known.verdict
     if basis:
         verdict = f"{verdict} ({basis})"
     shared = quarters_received if basis and quarters_received else quarter.quarter
-    if ytd_method == "sum" and (status in ("ON TRACK", "OFF TRACK") or shared != quarter.quarter):
+    if ytd_method == "sum" and (not known.is_year_end or shared != quarter.quarter):
         share = f"{shared} quarters' share" if shared > 1 else "a quarter's share"
         return (
             f"{verdict}: {_with_noun(show(assessed), noun)} so far against "

@@ -102,7 +102,7 @@ select m.theme, m.measure_id, m.series, m.title, m.unit, m.direction, m.target_r
        m.owner, m.source as catalogue_source, m.ytd_method, m.is_derived,
        m.sort_order, m.noun_one, m.noun_many, m.description, m.method_description,
        y.note as baseline_description,
-       p.status as previous_status, p.rag as previous_rag,
+       p.status_label as previous_status, p.rag_label as previous_rag,
        p.assessed_value as previous_assessed_value,
        p.comparator_value as previous_comparator_value,
        p.is_provisional as previous_is_provisional,
@@ -110,8 +110,9 @@ select m.theme, m.measure_id, m.series, m.title, m.unit, m.direction, m.target_r
        f.ytd_value, f.ytd_last_year_value, f.ytd_change, f.ytd_pct_change,
        f.data_status, f.status_note, f.due_date, f.received_date, f.is_approximation,
        f.months_expected, f.months_received, f.source,
-       t.baseline, t.baseline_source, t.previous_year_outturn, t.target_value,
-       t.comparator_value, t.assessed_value, t.status, t.rag,
+       t.baseline, t.baseline_source, t.previous_year_outturn,
+       t.target_value_year as target_value, t.comparator_value, t.assessed_value,
+       t.status_label as status, t.rag_label as rag,
        t.quarters_due, t.quarters_received, t.quarters_missing, t.is_provisional,
        t.verdict_basis,
        r.days_overdue
@@ -139,8 +140,8 @@ select f.measure_id, f.series, f.fiscal_year, f.quarter, f.period_end, f.unit,
        f.value, f.numerator, f.denominator, f.data_status,
        f.last_year_value, f.change, f.pct_change, f.ytd_value, f.ytd_last_year_value,
        f.ytd_change, f.ytd_pct_change, f.due_date, f.received_date,
-       t.target_rule, t.baseline, t.target_value, t.comparator_value, t.assessed_value,
-       t.previous_year_outturn, t.status, t.rag, t.is_provisional
+       t.target_rule, t.baseline, t.target_value_year as target_value, t.comparator_value, t.assessed_value,
+       t.previous_year_outturn, t.status_label as status, t.rag_label as rag, t.is_provisional
 from marts.fct_measure_quarter f
 left join marts.fct_target_status t
   on t.area_code = f.area_code and t.measure_id = f.measure_id and t.series = f.series
@@ -164,7 +165,7 @@ order by r.quarter, r.measure_id, r.series
 PLAN_SQL = """
 select t.measure_id, t.series, t.fiscal_year, t.quarter, f.unit,
        coalesce(t.assessed_value, f.ytd_value) as outturn, f.denominator,
-       t.status, t.rag, t.is_provisional
+       t.status_label as status, t.rag_label as rag, t.is_provisional
 from marts.fct_target_status t
 join marts.fct_measure_quarter f
   on f.area_code = t.area_code and f.measure_id = t.measure_id and f.series = t.series

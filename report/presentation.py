@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from catalogue import statuses
+from catalogue import statuses, target_statuses
 from catalogue.fiscal import FiscalQuarter
 from report import formatting as fmt
 from report.commentary import commentary, series_rank
@@ -342,7 +342,7 @@ def series_views(data: ReportData) -> list[SeriesView]:
     return [series_view(data, r) for r in rows]
 
 
-OFF_TARGET = ("NOT ACHIEVED", "OFF TRACK")
+OFF_TARGET = target_statuses.off_target_labels()  # NOT ACHIEVED, OFF TRACK
 
 
 def off_target(views: list[SeriesView]) -> list[SeriesView]:

@@ -253,7 +253,7 @@ def test_year_end_target_status(
     build: SampleBuild, measure: str, series: str, fiscal_year: str, published: str
 ) -> None:
     rows = build.query(
-        "select status, assessed_value, baseline from marts.fct_target_status"
+        "select status_label, assessed_value, baseline from marts.fct_target_status"
         " where measure_id = ? and series = ? and fiscal_year = ? and quarter = 4",
         [measure, series, fiscal_year],
     )

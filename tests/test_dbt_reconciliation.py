@@ -297,7 +297,7 @@ def _fact_figure(build: SampleBuild, row: dict[str, str]) -> float | str | None:
     figure, period = row["figure"], row["period"]
     quarter = 4 if period == "FY" else int(period[1])
     if figure in ("baseline", "target_status"):
-        column = "baseline" if figure == "baseline" else "status"
+        column = "baseline" if figure == "baseline" else "status_label"
         table = "marts.fct_target_status"
     else:
         year_columns = {

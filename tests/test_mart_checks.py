@@ -78,8 +78,8 @@ FAULTS = {
         "fct_measure_quarter_ytd_sums_usable_quarters",
     ),
     "unknown-rag": (
-        "update marts.fct_target_status set rag = 'Purple' where measure_id = '1.3'",
-        "accepted_values_fct_target_status_rag",
+        "update marts.fct_target_status set rag = 'purple' where measure_id = '1.3'",
+        "fct_target_status_rag_in_vocabulary",
     ),
     "unknown-figure": (
         "update marts.fct_published_reconciliation set figure = 'mean'"

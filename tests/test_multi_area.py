@@ -393,7 +393,7 @@ def test_home_area_reproduces_the_published_report(warehouse: Warehouse) -> None
         " and series = 'total' and fiscal_year = '2016/17' and quarter = 4",
         [HOME[0]],
     )
-    assert statuses == [("ACHIEVED",)]
+    assert statuses == [("achieved",)]
 
 
 def test_a_correction_supersedes_its_month_after_an_incremental_build(

@@ -7,3 +7,8 @@
 {% macro quarter_key(fiscal_year_start, quarter) -%}
     cast({{ fiscal_year_start }} * 10 + {{ quarter }} as integer)
 {%- endmacro %}
+
+{#- The same key from a fiscal year label ('2016/17') and a quarter number. -#}
+{% macro quarter_key_of(fiscal_year, quarter) -%}
+    {{ quarter_key('cast(left(' ~ fiscal_year ~ ', 4) as integer)', quarter) }}
+{%- endmacro %}

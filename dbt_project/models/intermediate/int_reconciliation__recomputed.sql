@@ -17,7 +17,7 @@ facts as (
     select
         measure_quarters.*,
         targets.baseline as target_baseline,
-        targets.status as target_status
+        targets.status_label as target_status
 
     from {{ ref('fct_measure_quarter') }} as measure_quarters
     left join {{ ref('fct_target_status') }} as targets

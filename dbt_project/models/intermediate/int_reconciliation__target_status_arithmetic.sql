@@ -1,5 +1,6 @@
 -- Internal arithmetic of the published year-end target statuses: the year's value
--- against the baseline, by the target rule, both as the report's own figures give them.
+-- against the baseline, by the target rule, both as the report's own figures give them;
+-- the verdict's code mapped to the words the report prints (seed target_status).
 with
 
 years_based as (
@@ -8,22 +9,26 @@ years_based as (
 
 ),
 
-internal_status_expected as (
+status_vocabulary as (
+
+    select * from {{ ref('target_status') }}
+
+),
+
+verdicts as (
 
     select
         measure_id,
         series,
         fiscal_year,
-        'FY' as period,
-        'target_status' as figure,
         case
             when
                 target_rule like 'below%' and value_base < baseline_base
                 or target_rule = 'at_least_target' and value_base >= baseline_base
                 or target_rule = 'above_baseline' and value_base > baseline_base
-                then 'ACHIEVED'
-            else 'NOT ACHIEVED'
-        end as expected_text,
+                then 'achieved'
+            else 'not_achieved'
+        end as status,
         'the year''s ' || {{ format_figure('value_base', 0) }}
         || ' against the baseline ' || {{ format_figure('baseline_base', 0) }}
         || ' gives' as how
@@ -35,6 +40,22 @@ internal_status_expected as (
         and target_rule in (
             'below_fixed_baseline', 'below_previous_year', 'at_least_target', 'above_baseline'
         )
+
+),
+
+internal_status_expected as (
+
+    select
+        verdicts.measure_id,
+        verdicts.series,
+        verdicts.fiscal_year,
+        'FY' as period,
+        'target_status' as figure,
+        status_vocabulary.label as expected_text,
+        verdicts.how
+
+    from verdicts
+    inner join status_vocabulary on verdicts.status = status_vocabulary.code
 
 )
 

@@ -48,9 +48,11 @@ ranked as (
 final as (
 
     select
+        area_code as area_key,
         area_code,
         area_name,
         cast(peer_rank as integer) as peer_rank,
+        peer_area_code as peer_area_key,
         peer_area_code,
         peer_area_name,
         round(distance, 6) as distance,

@@ -18,6 +18,10 @@ home_area as (
 final as (
 
     select
+        {{ measure_key('home_area.area_code', 'notes.measure_id', 'notes.series') }}
+            as measure_key,
+        {{ quarter_key_of('notes.fiscal_year', 'notes.quarter') }} as quarter_key,
+        home_area.area_code as area_key,
         home_area.area_code,
         notes.measure_id,
         notes.series,

@@ -145,6 +145,10 @@ scored as (
 final as (
 
     select
+        {{ measure_key('area_code', 'measure_id', 'series') }}
+            as measure_key,
+        {{ quarter_key_of('fiscal_year', 'quarter') }} as quarter_key,
+        area_code as area_key,
         area_code,
         area_name,
         measure_id,

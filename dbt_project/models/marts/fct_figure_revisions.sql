@@ -216,6 +216,10 @@ explained as (
 final as (
 
     select
+        {{ measure_key('revised.area_code', 'revised.measure_id', 'revised.series') }}
+            as measure_key,
+        {{ quarter_key_of('revised.fiscal_year', 'revised.quarter') }} as quarter_key,
+        revised.area_code as area_key,
         revised.area_code,
         revised.measure_id,
         revised.series,

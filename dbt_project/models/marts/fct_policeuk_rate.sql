@@ -171,6 +171,10 @@ counted as (
 final as (
 
     select
+        {{ measure_key('grid.area_code', 'grid.measure_id', 'grid.series') }}
+            as measure_key,
+        {{ quarter_key_of('grid.fiscal_year', 'grid.quarter') }} as quarter_key,
+        grid.area_code as area_key,
         grid.area_code,
         population.area_name,
         grid.measure_id,

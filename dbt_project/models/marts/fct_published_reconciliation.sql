@@ -28,7 +28,8 @@
 --
 -- The published figures and the internal-arithmetic expectations are intermediate
 -- models (int_published_figures*, int_reconciliation__*); this mart adds the
--- recomputed ones and keeps the disagreements.
+-- recomputed ones and keeps the disagreements.  Keys for BI: measure_key (null for a
+-- context count, which is no series of dim_measure), quarter_key (null for FY).
 with
 
 published as (
@@ -41,6 +42,12 @@ partnership_area as (
 
     select * from {{ ref('int_partnership_area') }}
     where is_home_area
+
+),
+
+measures as (
+
+    select * from {{ ref('dim_measure') }}
 
 ),
 
@@ -201,6 +208,14 @@ disagreements as (
 final as (
 
     select
+        measures.measure_key,
+        case
+            when disagreements.period in ('Q1', 'Q2', 'Q3', 'Q4')
+                then {{ quarter_key_of(
+                    'disagreements.fiscal_year', 'cast(right(disagreements.period, 1) as integer)'
+                ) }}
+        end as quarter_key,
+        partnership_area.area_code as area_key,
         partnership_area.area_code,
         partnership_area.area_name,
         disagreements.measure_id,
@@ -222,6 +237,11 @@ final as (
 
     from disagreements
     cross join partnership_area
+    left join measures
+        on
+            partnership_area.area_code = measures.area_code
+            and disagreements.measure_id = measures.measure_id
+            and disagreements.series = measures.series
 
 )
 

@@ -1,15 +1,8 @@
 -- Target status of each area's measure series at each quarter end of the plan years
--- (from var('returns_monitored_from')); at Q4 the status is the year-end verdict.
--- Baseline: the measure_targets seed for the year (the home area's plan); else, when
--- the rule compares with last year, the previous year's outturn (shown beside it).
--- In year a reduce target summed over the year compares with the quarters' share of
--- the baseline (quarters / 4); a rate or rolling count compares with the target.
---   reduce (below_*): met when assessed < comparator; at_least_target: >=;
---   above_baseline: >.  RAG: Green met; Amber within var('rag_amber_tolerance_pct') %.
--- Verdict basis (docs/report.md): the quarters of the year so far that were due and
--- that gave a usable figure (seed data_status).  When one is missing the verdict is
--- given from the quarters received and marked provisional (their sum against their
--- share of the baseline, their rate, or the latest of them); NO DATA only when none.
+-- (from var('returns_monitored_from')); at Q4 the year-end verdict.  The rules (the
+-- comparator, RAG, provisional verdicts, target_value_quarter) are in the model's
+-- YAML and docs/report.md; status and rag are codes of the seeds target_status and
+-- rag, their labels beside them.
 with
 
 facts as (
@@ -141,7 +134,11 @@ compared as (
 
     select
         *,
-        coalesce(seed_target_value, baseline) as target_value,
+        coalesce(seed_target_value, baseline) as target_value_year,
+        case
+            when ytd_method = 'sum' then coalesce(seed_target_value, baseline) / 4
+            else coalesce(seed_target_value, baseline)
+        end as target_value_quarter,
         case
             when target_rule like 'below%' and ytd_method = 'sum'
                 then
@@ -178,9 +175,12 @@ assessed as (
 
 ),
 
-final as (
+statused as (
 
     select
+        {{ measure_key('area_code', 'measure_id', 'series') }} as measure_key,
+        {{ quarter_key_of('fiscal_year', 'quarter') }} as quarter_key,
+        area_code as area_key,
         area_code,
         area_name,
         measure_id,
@@ -191,7 +191,8 @@ final as (
         baseline,
         baseline_source,
         previous_year_outturn,
-        target_value,
+        target_value_year,
+        target_value_quarter,
         comparator_value,
         assessed_value,
         quarters_due,
@@ -206,27 +207,41 @@ final as (
                     || ' quarters received; no figure for ' || quarters_missing
         end as verdict_basis,
         case
-            when target_rule in ('none', 'monitor') then 'MONITOR ONLY'
-            when target_rule = 'baseline_to_be_confirmed' then 'NOT MEASURABLE'
-            when comparator_value is null then 'NOT MEASURABLE'
-            when assessed_value is null then 'NO DATA'
-            when quarter = 4 and is_met then 'ACHIEVED'
-            when quarter = 4 then 'NOT ACHIEVED'
-            when is_met then 'ON TRACK'
-            else 'OFF TRACK'
+            when target_rule in ('none', 'monitor') then 'monitor_only'
+            when target_rule = 'baseline_to_be_confirmed' then 'not_measurable'
+            when comparator_value is null then 'not_measurable'
+            when assessed_value is null then 'no_data'
+            when quarter = 4 and is_met then 'achieved'
+            when quarter = 4 then 'not_achieved'
+            when is_met then 'on_track'
+            else 'off_track'
         end as status,
         case
             when
                 target_rule in ('none', 'monitor', 'baseline_to_be_confirmed')
                 or comparator_value is null
                 or assessed_value is null
-                then 'Grey'
-            when is_met then 'Green'
-            when is_within_tolerance then 'Amber'
-            else 'Red'
+                then 'grey'
+            when is_met then 'green'
+            when is_within_tolerance then 'amber'
+            else 'red'
         end as rag
 
     from assessed
+
+),
+
+final as (
+
+    select
+        statused.*,
+        status_vocabulary.label as status_label,
+        rag_vocabulary.label as rag_label
+
+    from statused
+    left join {{ ref('target_status') }} as status_vocabulary
+        on statused.status = status_vocabulary.code
+    left join {{ ref('rag') }} as rag_vocabulary on statused.rag = rag_vocabulary.code
 
 )
 

@@ -61,7 +61,7 @@ profiled as (
         targets.fiscal_year,
         targets.quarter,
         targets.target_rule,
-        targets.target_value,
+        targets.target_value_year as target_value,
         measures.ytd_method,
         targets.assessed_value as ytd_value,
         count(history.ratio_to_outturn) as profile_years,
@@ -176,6 +176,10 @@ outturns as (
 final as (
 
     select
+        {{ measure_key('probability.area_code', 'probability.measure_id', 'probability.series') }}
+            as measure_key,
+        {{ quarter_key_of('probability.fiscal_year', 'probability.quarter') }} as quarter_key,
+        probability.area_code as area_key,
         probability.area_code,
         probability.area_name,
         probability.measure_id,
@@ -183,7 +187,7 @@ final as (
         probability.fiscal_year,
         probability.quarter,
         probability.target_rule,
-        probability.target_value,
+        probability.target_value as target_value_year,
         probability.ytd_value,
         cast(probability.profile_years as integer) as profile_years,
         round(probability.mean_ratio, 6) as seasonal_ratio,
