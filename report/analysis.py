@@ -43,9 +43,9 @@ where area_code = $area and fiscal_year = $fy and quarter = $q
 """
 
 FORECAST_SQL = """
-select measure_id, series, target_rule, target_value_year as target_value, ytd_value, forecast_value,
-       lower_80,
-       upper_80, probability_of_meeting_target, forecast_status, forecast_note
+select measure_id, series, target_rule, target_value_year as target_value, ytd_value,
+       forecast_value, lower_80, upper_80, probability_of_meeting_target, forecast_status,
+       forecast_note
 from marts.fct_year_end_forecast
 where area_code = $area and fiscal_year = $fy and quarter = $q
 """

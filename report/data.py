@@ -140,8 +140,9 @@ select f.measure_id, f.series, f.fiscal_year, f.quarter, f.period_end, f.unit,
        f.value, f.numerator, f.denominator, f.data_status,
        f.last_year_value, f.change, f.pct_change, f.ytd_value, f.ytd_last_year_value,
        f.ytd_change, f.ytd_pct_change, f.due_date, f.received_date,
-       t.target_rule, t.baseline, t.target_value_year as target_value, t.comparator_value, t.assessed_value,
-       t.previous_year_outturn, t.status_label as status, t.rag_label as rag, t.is_provisional
+       t.target_rule, t.baseline, t.target_value_year as target_value, t.comparator_value,
+       t.assessed_value, t.previous_year_outturn, t.status_label as status,
+       t.rag_label as rag, t.is_provisional
 from marts.fct_measure_quarter f
 left join marts.fct_target_status t
   on t.area_code = f.area_code and t.measure_id = f.measure_id and t.series = f.series
