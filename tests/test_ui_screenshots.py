@@ -3,10 +3,10 @@
 A ``dagster-webserver`` is started on the definitions against a temporary DAGSTER_HOME
 holding the materialised sample (as of 2017-05-31): the freshness and partner health
 checks evaluated, the 2016/17 Q4 report built.  Its GraphQL API must return the report's
-fiscal-quarter partition keys and the checks' descriptions; then Chromium renders four
+fiscal-quarter partition keys and the checks' descriptions; then Chromium renders five
 pages (asset graph, a mart with its checks, the partner health view, the report's
-partitions), whose DOM must show what the page is for (not Dagster's loading screen) and
-whose PNG must not be blank.  The screenshots are kept in ``data/screenshots/``.
+partitions and overview), whose DOM must show what the page is for (not Dagster's
+loading screen) and whose PNG must not be blank.  The screenshots are kept in ``data/screenshots/``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ WINDOW = (1600, 1000)
 PARTITION_KEYS_QUERY = """
 { assetNodeOrError(assetKey: {path: ["quarterly_report"]}) {
     ... on AssetNode { partitionKeys } } }
+"""
+DESCRIPTION_QUERY = """
+{ assetNodeOrError(assetKey: {path: %s}) { ... on AssetNode { description } } }
 """
 CHECKS_QUERY = """
 { assetNodeOrError(assetKey: {path: ["marts", "fct_missing_returns"]}) {
@@ -83,8 +86,10 @@ def ui(tmp_path_factory: pytest.TempPathFactory):
     home = root / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    (home / ".nux").mkdir()  # Dagster's "join the community" pop-up counts as seen
+    (home / ".nux" / "nux.yaml").write_text("seen: 1\n")
     resource = WarehouseSettings(warehouse=str(warehouse), as_of=AS_OF.isoformat(), area=AREA[0])
-    with dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(home))) as instance:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
         checks = dg.materialize(
             [feed_freshness, partner_health],
             selection=dg.AssetSelection.all_asset_checks(),
@@ -150,15 +155,34 @@ def test_graphql_gives_fiscal_quarter_partitions_and_described_checks(ui: int) -
     assert all((text or "").strip() for text in names.values()), names
 
 
+def _description(port: int, *path: str) -> str:
+    query = DESCRIPTION_QUERY % json.dumps(list(path))
+    return _graphql(port, query)["assetNodeOrError"]["description"]
+
+
+def test_descriptions_keep_angle_brackets_and_carry_no_raw_sql(ui: int) -> None:
+    # markdown: the brackets are escaped so the UI shows them rather than eating a "tag"
+    assert "reports/&lt;yyyy-yy&gt;-Q&lt;n&gt;/" in _description(ui, "quarterly_report")
+    mart = _description(ui, "marts", "fct_measure_quarter")
+    assert mart.strip() and "raw sql" not in mart.lower() and "select" not in mart.lower()
+
+
 PAGES = {
     # name: (path, words the rendered page must show)
-    "asset_graph": ("/asset-groups", ["fct_missing_returns", "quarterly_report"]),
+    # the global lineage opens on the groups, in order ingest ... publish, report
+    "asset_graph": ("/asset-groups", ["Global asset lineage", "intermediate", "report"]),
+    "marts_graph": (
+        "/locations/orchestration.definitions/asset-groups/marts/lineage",
+        ["fct_missing_returns", "fct_measure_quarter", "dim_measure"],
+    ),
     "mart_checks": ("/assets/marts/fct_missing_returns?view=checks", ["partner_health"]),
     "partner_health": (
         "/assets/marts/fct_missing_returns?view=checks&checkDetail=partner_health",
         ["Probation"],
     ),
     "report_partitions": ("/assets/quarterly_report?view=partitions", ["2016-17-Q4"]),
+    # the description as the UI renders it: the brackets are shown, not swallowed
+    "report_overview": ("/assets/quarterly_report", ["reports/&lt;yyyy-yy&gt;-Q&lt;n&gt;/"]),
 }
 
 
