@@ -64,9 +64,13 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
 
-# Dagster UI on http://127.0.0.1:3000 (lineage, runs, checks, schedules, sensor)
+# Dagster UI on http://127.0.0.1:3000 (lineage, runs, checks, schedules, sensor; DEV_PORT=),
+# and the GX Data Docs on http://127.0.0.1:$CSP_DATA_DOCS_PORT (default 3001), stopped with it
+DEV_PORT ?= 3000
 dev: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	@$(BIN)/python -m orchestration.data_docs & docs=$$!; \
+	trap 'kill $$docs 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DEV_PORT)
 
 # where a figure came from: make trace MEASURE=1.3 QUARTER=2016-17-Q4 [SERIES=total]
 .PHONY: trace

@@ -7,8 +7,8 @@ year or quarter uses this one (tests/test_report.py checks it against the seed).
 A quarter is named three ways:
 
 - ``2016/17 Q4``   as the report and the marts print it (``fiscal_year`` + ``quarter``);
-- ``2016-17-Q4``   the report folder (``reports/2016-17-Q4/``);
-- ``2017-01-01``   the Dagster partition key (the first day of the quarter).
+- ``2016-17-Q4``   the report folder (``reports/2016-17-Q4/``) and the Dagster partition
+  key of the quarterly report (``partition_key``).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class FiscalQuarter:
 
     @property
     def partition_key(self) -> str:
-        return self.period_start.isoformat()
+        return self.slug
 
     @property
     def months(self) -> str:

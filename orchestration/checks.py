@@ -18,7 +18,8 @@ return of the current plan year, with a rollup by owning agency) and
 ``marts/fct_published_reconciliation`` ``expectations`` (WARN, never failed: lists the
 differences).
 
-Each run re-renders GX Data Docs into ``gx_data_docs/`` next to the warehouse file.
+Each run re-renders GX Data Docs into ``gx_data_docs/`` next to the warehouse file; the
+checks link to them over http (``orchestration/data_docs.py``, served by ``make dev``).
 ``feed_checks`` and ``mart_checks`` go into ``Definitions(asset_checks=...)``.  See
 docs/expectations.md.
 
@@ -31,6 +32,7 @@ from expectations.feed_suites import FeedReport, validate_feed
 from expectations.marts import MartResult, MartSuite, mart_check_groups, validate_marts
 from expectations.runner import data_docs_dir, failures_markdown, md_table, sample_markdown
 from ingest.feeds import FEEDS, Feed
+from orchestration.data_docs import docs_link
 from orchestration.resources import WAREHOUSE_POOL, WarehouseSettings
 
 CONTRACT = "contract"
@@ -55,7 +57,7 @@ def contract_result(report: FeedReport, asset_key: dg.AssetKey) -> dg.AssetCheck
         "rejected_files_resolved": dg.MetadataValue.int(
             len(report.rejections) - len(report.outstanding)
         ),
-        "data_docs": dg.MetadataValue.path(str(report.data_docs)),
+        "data_docs": docs_link(report.data_docs),
     }
     if failed := report.failed_expectations_md():
         metadata["failed_expectations"] = dg.MetadataValue.md(failed)
@@ -67,7 +69,7 @@ def contract_result(report: FeedReport, asset_key: dg.AssetKey) -> dg.AssetCheck
         metadata["outstanding_rejected_files"] = dg.MetadataValue.md(outstanding)
     pages = [o.docs_url for o in report.contract if o.docs_url and not o.success]
     if pages:
-        metadata["data_docs_failed_validation"] = dg.MetadataValue.url(pages[0])
+        metadata["data_docs_failed_validation"] = docs_link(pages[0])
     description = "contract holds"
     if report.outstanding:
         first = report.outstanding[0].delivery
@@ -96,14 +98,14 @@ def volume_result(report: FeedReport, asset_key: dg.AssetKey) -> dg.AssetCheckRe
         "tolerance": dg.MetadataValue.float(report.tolerance),
         "quarters_delivered": dg.MetadataValue.int(len(frame)),
         "quarters_compared": dg.MetadataValue.int(compared),
-        "data_docs": dg.MetadataValue.path(str(report.data_docs)),
+        "data_docs": docs_link(report.data_docs),
     }
     if outside := report.volume_md(only_failing=True):
         metadata["quarters_outside_tolerance"] = dg.MetadataValue.md(outside)
     if recent := report.volume_md(only_failing=False):
         metadata["recent_quarters"] = dg.MetadataValue.md(recent)
     if report.volume.docs_url and not report.volume.success:
-        metadata["data_docs_failed_validation"] = dg.MetadataValue.url(report.volume.docs_url)
+        metadata["data_docs_failed_validation"] = docs_link(report.volume.docs_url)
     description = (
         f"every compared quarter within ±{report.tolerance:.0%} of last year"
         if report.volume_passed
@@ -210,7 +212,7 @@ def mart_check_result(results: list[MartResult], warehouse) -> dg.AssetCheckResu
         "rows_checked": dg.MetadataValue.int(sum(r.outcome.rows for r in results)),
         "expectations_evaluated": dg.MetadataValue.int(sum(r.outcome.evaluated for r in results)),
         "expectations_failed": dg.MetadataValue.int(len(failures)),
-        "data_docs": dg.MetadataValue.path(str(data_docs_dir(warehouse) / "index.html")),
+        "data_docs": docs_link(data_docs_dir(warehouse) / "index.html"),
     }
     if failures:
         metadata["failed_expectations"] = dg.MetadataValue.md(failures_markdown(failures))
@@ -229,7 +231,7 @@ def mart_check_result(results: list[MartResult], warehouse) -> dg.AssetCheckResu
             summaries.append(summary)
     pages = [r.outcome.docs_url for r in results if r.outcome.docs_url and not r.outcome.success]
     if pages:
-        metadata["data_docs_failed_validation"] = dg.MetadataValue.url(pages[0])
+        metadata["data_docs_failed_validation"] = docs_link(pages[0])
     # a listing says what failed by itself; other failures lead the description
     unlisted = [f for r in results if r.spec.listing is None for f in r.outcome.failures]
     parts = (

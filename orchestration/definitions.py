@@ -13,7 +13,7 @@ from orchestration.health import partner_health
 from orchestration.ingest_assets import ingest_assets
 from orchestration.jobs import nightly_job, nightly_schedule
 from orchestration.publish import publish_assets
-from orchestration.report_assets import report_assets, report_jobs, report_schedules
+from orchestration.report_assets import report_assets, report_jobs, report_schedules, report_sensors
 from orchestration.resources import WarehouseSettings
 from orchestration.sensors import build_landing_sensor, housekeeping_sensor
 
@@ -22,6 +22,11 @@ defs = dg.Definitions(
     asset_checks=[*feed_checks, *mart_checks, feed_freshness, partner_health],
     jobs=[nightly_job, *report_jobs],
     schedules=[nightly_schedule, *report_schedules],
-    sensors=[build_landing_sensor(nightly_job), housekeeping_sensor, *alert_sensors],
+    sensors=[
+        build_landing_sensor(nightly_job),
+        housekeeping_sensor,
+        *alert_sensors,
+        *report_sensors,
+    ],
     resources={"warehouse": WarehouseSettings(), "dbt": dbt_resource},
 )

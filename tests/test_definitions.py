@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from datetime import datetime
+import re
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -86,3 +88,75 @@ def test_materialise_ingest_assets_in_process(settings, deliver, query):
     assert events["raw/load_log"]["unowned_files_new"].value == 1
     assert query("select count(*) from raw.load_log where status = 'rejected'") == [(2,)]
     assert Path(settings.warehouse).exists()
+
+
+# --------------------------------------------------------------------------------------
+# the quarterly report's partitions (issue 17): fiscal-quarter labels up to the as-of
+
+
+def test_report_partitions_are_fiscal_quarters_ending_before_the_as_of():
+    from catalogue.fiscal import FiscalQuarter
+    from orchestration.report_assets import (
+        QUARTERS,
+        quarterly_report,
+        report_quarter_keys,
+        report_quarters_sensor,
+    )
+
+    graph = defs.resolve_asset_graph()
+    partitions = graph.get(dg.AssetKey("quarterly_report")).partitions_def
+    assert isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name == QUARTERS
+    assert quarterly_report.partitions_def == partitions
+    keys = report_quarter_keys(date(2017, 5, 31))
+    assert keys[0] == "2013-14-Q1" and keys[-1] == "2016-17-Q4" and len(keys) == 16
+    assert all(re.fullmatch(r"\d{4}-\d{2}-Q[1-4]", key) for key in keys)
+    assert [FiscalQuarter.parse(k) for k in keys] == sorted(FiscalQuarter.parse(k) for k in keys)
+    assert report_quarter_keys(date(2017, 4, 20))[-1] == "2016-17-Q3"  # Q4 due that day
+    assert report_quarter_keys(date(2017, 4, 21))[-1] == "2016-17-Q4"
+    # the sensor makes exactly those quarters partitions of the instance, once
+    with dg.instance_for_test() as instance:
+        env = {"CSP_AS_OF": "2017-05-31"}
+        with _env(env), dg.build_sensor_context(instance=instance) as context:
+            added = report_quarters_sensor.evaluate_tick(context).dynamic_partitions_requests
+        assert [list(r.partition_keys) for r in added] == [keys]
+        instance.add_dynamic_partitions(QUARTERS, keys)
+        with _env(env), dg.build_sensor_context(instance=instance) as context:
+            again = report_quarters_sensor.evaluate_tick(context)
+        assert not again.dynamic_partitions_requests and "2017-05-31" in again.skip_message
+        assert partitions.get_partition_keys(dynamic_partitions_store=instance) == keys
+
+
+def test_a_quarter_not_yet_due_is_refused_without_failing_the_asset(tmp_path):
+    from orchestration.report_assets import QUARTERS, quarterly_report
+
+    resource = WarehouseSettings(warehouse=str(tmp_path / "warehouse.duckdb"), as_of="2017-05-31")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(QUARTERS, ["2016-17-Q4", "2017-18-Q1"])  # a later as-of
+    result = dg.materialize(
+        [quarterly_report],
+        partition_key="2017-18-Q1",
+        resources={"warehouse": resource},
+        instance=instance,
+    )
+    assert result.success and result.get_asset_materialization_events() == []
+    assert result.get_step_failure_events() == []
+    status = instance.get_status_by_partition(
+        dg.AssetKey("quarterly_report"),
+        ["2016-17-Q4", "2017-18-Q1"],
+        quarterly_report.partitions_def,
+    )
+    assert status is None or all(s != dg.AssetPartitionStatus.FAILED for s in status.values())
+
+
+@contextlib.contextmanager
+def _env(values: dict[str, str]):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -20,6 +20,7 @@ import pytest
 from expectations.feed_suites import contract_expectations, validate_feed, volume_tolerance
 from ingest.feeds import FEEDS
 from orchestration.checks import CONTRACT, VOLUME, feed_checks
+from orchestration.data_docs import docs_url
 from orchestration.ingest_assets import feed_assets, ingest_assets
 from orchestration.resources import WarehouseSettings
 from tests.conftest import FIXTURES, IDVA_HEADER, IDVA_ROWS, csv_text
@@ -164,7 +165,8 @@ def test_good_delivery_passes_every_feed_check_and_renders_data_docs(settings, d
     idva = checks[("idva_referrals", CONTRACT)].metadata
     assert idva["rows_checked"].value == 3 and idva["expectations_failed"].value == 0
     index = Path(settings.warehouse).parent / "gx_data_docs" / "index.html"
-    assert index.is_file() and Path(idva["data_docs"].value) == index
+    assert index.is_file() and idva["data_docs"].value == docs_url(index)  # served over http
+    assert idva["data_docs"].value.startswith("http://127.0.0.1:")
     assert "feed.idva_referrals" in index.read_text(encoding="utf-8")
 
 

@@ -33,7 +33,7 @@ def test_report_asset_writes_the_quarter_folder(
     report: SampleReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from orchestration.publish import publish_marts
-    from orchestration.report_assets import quarterly_report
+    from orchestration.report_assets import add_report_quarters, quarterly_report
     from orchestration.resources import WarehouseSettings
 
     warehouse = tmp_path / "data" / "warehouse.duckdb"
@@ -41,10 +41,13 @@ def test_report_asset_writes_the_quarter_folder(
     shutil.copy(report.build.warehouse, warehouse)
     publish_marts(warehouse, as_of=date(2017, 5, 31))
     resource = WarehouseSettings(warehouse=str(warehouse), as_of="2017-05-31", area="E06000004")
+    instance = dg.DagsterInstance.ephemeral()
+    add_report_quarters(instance, date(2017, 5, 31))
     result = dg.materialize(
         [quarterly_report],
-        partition_key="2017-01-01",
+        partition_key="2016-17-Q4",
         resources={"warehouse": resource},
+        instance=instance,
     )
     assert result.success
     folder = tmp_path / "data" / "reports" / "2016-17-Q4"
@@ -64,7 +67,7 @@ def test_a_range_of_quarters_is_one_run(
     report: SampleReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from orchestration.publish import publish_marts
-    from orchestration.report_assets import quarterly_report
+    from orchestration.report_assets import add_report_quarters, quarterly_report
     from orchestration.resources import WarehouseSettings
 
     assert quarterly_report.backfill_policy == dg.BackfillPolicy.single_run()
@@ -73,12 +76,15 @@ def test_a_range_of_quarters_is_one_run(
     shutil.copy(report.build.warehouse, warehouse)
     publish_marts(warehouse, as_of=date(2017, 5, 31))
     resource = WarehouseSettings(warehouse=str(warehouse), as_of="2017-05-31", area="E06000004")
+    instance = dg.DagsterInstance.ephemeral()
+    add_report_quarters(instance, date(2017, 5, 31))
     result = dg.materialize(
         [quarterly_report],
         resources={"warehouse": resource},
+        instance=instance,
         tags={
-            "dagster/asset_partition_range_start": "2016-07-01",
-            "dagster/asset_partition_range_end": "2017-01-01",
+            "dagster/asset_partition_range_start": "2016-17-Q2",
+            "dagster/asset_partition_range_end": "2016-17-Q4",
         },
     )
     assert result.success
@@ -90,14 +96,17 @@ def test_a_range_of_quarters_is_one_run(
 
 
 def test_report_asset_fails_clearly_without_a_serving_copy(tmp_path: Path) -> None:
-    from orchestration.report_assets import quarterly_report
+    from orchestration.report_assets import add_report_quarters, quarterly_report
     from orchestration.resources import WarehouseSettings
 
     resource = WarehouseSettings(warehouse=str(tmp_path / "warehouse.duckdb"), as_of="2017-05-31")
+    instance = dg.DagsterInstance.ephemeral()
+    add_report_quarters(instance, date(2017, 5, 31))
     result = dg.materialize(
         [quarterly_report],
-        partition_key="2017-01-01",
+        partition_key="2016-17-Q4",
         resources={"warehouse": resource},
+        instance=instance,
         raise_on_error=False,
     )
     assert not result.success
@@ -133,8 +142,13 @@ def test_quarterly_schedule_builds_the_quarter_just_due() -> None:
         schedules=report_schedules,
         resources={"warehouse": WarehouseSettings()},
     )
-    context = dg.build_schedule_context(
-        scheduled_execution_time=first[1], repository_def=definitions.get_repository_def()
-    )
-    request = quarterly_report_schedule.evaluate_tick(context).run_requests[0]
-    assert request.partition_key == "2017-01-01"  # 2016/17 Q4, due 20 April 2017
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=first[1],
+            repository_def=definitions.get_repository_def(),
+        )
+        request = quarterly_report_schedule.evaluate_tick(context).run_requests[0]
+        # 2016/17 Q4, due 20 April 2017, made a partition by the schedule itself
+        assert request.partition_key == "2016-17-Q4"
+        assert instance.get_dynamic_partitions("fiscal_quarters")[-1] == "2016-17-Q4"

@@ -374,7 +374,7 @@ def test_the_report_asset_freezes_the_figures_it_showed(build: SampleBuild, tmp_
     import dagster as dg
 
     from orchestration.publish import publish_marts
-    from orchestration.report_assets import quarterly_report
+    from orchestration.report_assets import add_report_quarters, quarterly_report
     from orchestration.resources import WarehouseSettings
 
     warehouse = tmp_path / "data" / "warehouse.duckdb"
@@ -382,10 +382,15 @@ def test_the_report_asset_freezes_the_figures_it_showed(build: SampleBuild, tmp_
     shutil.copy2(build.warehouse, warehouse)
     publish_marts(warehouse, as_of=AS_OF)
     resource = WarehouseSettings(warehouse=str(warehouse), as_of="2017-05-31", area=AREA[0])
+    instance = dg.DagsterInstance.ephemeral()
+    add_report_quarters(instance, AS_OF)
     frozen = []
     for _ in range(2):
         result = dg.materialize(
-            [quarterly_report], partition_key="2017-01-01", resources={"warehouse": resource}
+            [quarterly_report],
+            partition_key="2016-17-Q4",
+            resources={"warehouse": resource},
+            instance=instance,
         )
         assert result.success
         metadata = result.get_asset_materialization_events()[0].materialization.metadata

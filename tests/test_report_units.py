@@ -43,7 +43,7 @@ def test_quarter_names() -> None:
         "2016/17",
         "2016/17 Q4",
         "2016-17-Q4",
-        "2017-01-01",
+        "2016-17-Q4",
     )
     assert (Q4.period_start, Q4.period_end) == (date(2017, 1, 1), date(2017, 3, 31))
     assert Q4.months == "January\N{EN DASH}March 2017"
