@@ -25,7 +25,7 @@ return of the current plan year, with a rollup by owning agency) and
 differences).
 
 Each run re-renders GX Data Docs into ``gx_data_docs/`` next to the warehouse file.
-``feed_checks`` and ``mart_checks`` go into ``Definitions(asset_checks=...)``.  See
+``feed_checks``, ``rejected_files_checks`` and ``mart_checks`` go into ``Definitions(asset_checks=...)``.  See
 docs/expectations.md.
 
 (No ``from __future__ import annotations`` here: Dagster inspects the context annotation.)
@@ -333,8 +333,7 @@ def build_mart_check(specs: MartSuite | list[MartSuite]) -> dg.AssetChecksDefini
     return _check
 
 
-feed_checks = [build_feed_checks(feed) for feed in FEEDS.values()] + [
-    build_rejected_files_check(feed) for feed in FEEDS.values()
-]
+feed_checks = [build_feed_checks(feed) for feed in FEEDS.values()]
+rejected_files_checks = [build_rejected_files_check(feed) for feed in FEEDS.values()]
 mart_checks = [build_mart_check(specs) for specs in mart_check_groups().values()]
-asset_checks = [*feed_checks, *mart_checks]
+asset_checks = [*feed_checks, *rejected_files_checks, *mart_checks]
