@@ -72,7 +72,7 @@ good as (
     left join load_log as original
         on
             load_log.load_status = 'duplicate'
-            and original.file_sha256 = load_log.file_sha256
+            and load_log.file_sha256 = original.file_sha256
             and original.load_status in ('loaded', 'superseded')
     where
         load_log.load_status in ('loaded', 'superseded', 'duplicate')
@@ -104,7 +104,7 @@ covering as (
     inner join good
         on
             rejected.feed_name = good.feed_name
-            and good.load_id > rejected.load_id
+            and rejected.load_id < good.load_id
             and rejected_months.month_start between good.period_start and good.period_end
             and (
                 rejected.load_scope is null
@@ -141,7 +141,7 @@ same_name as (
     inner join load_log
         on
             rejected.file_name = load_log.file_name
-            and load_log.load_id > rejected.load_id
+            and rejected.load_id < load_log.load_id
             and load_log.received_on <= {{ as_of_date() }}
     group by rejected.load_id
 

@@ -212,7 +212,6 @@ final as (
         source,
         is_approximation,
         data_status,
-        vocabulary.is_usable,
         rejected_file,
         rejected_reason,
         case data_status
@@ -234,8 +233,12 @@ final as (
         end as status_note
 
     from statused
-    inner join data_status as vocabulary on statused.data_status = vocabulary.code
 
 )
 
-select * from final
+select
+    final.*,
+    data_status.is_usable
+
+from final
+inner join data_status on final.data_status = data_status.code

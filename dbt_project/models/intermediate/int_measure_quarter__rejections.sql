@@ -122,7 +122,7 @@ fed as (
     where
         rejected_quarters.feed_name = 'policeuk_street'
         and not exists (
-            select 1 from month_sources
+            select 1 as covered from month_sources
             where
                 month_sources.source_format = 'force_extract'
                 and month_sources.area_code = spine.area_code

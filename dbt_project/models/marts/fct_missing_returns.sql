@@ -32,8 +32,11 @@ agencies as (
 final as (
 
     select
-        {{ measure_key('measure_quarters.area_code', 'measure_quarters.measure_id', 'measure_quarters.series') }}
-            as measure_key,
+        {{ measure_key(
+            'measure_quarters.area_code',
+            'measure_quarters.measure_id',
+            'measure_quarters.series'
+        ) }} as measure_key,
         {{ quarter_key('measure_quarters.fiscal_year_start', 'measure_quarters.quarter') }}
             as quarter_key,
         measure_quarters.area_code as area_key,
