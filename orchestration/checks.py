@@ -25,8 +25,8 @@ return of the current plan year, with a rollup by owning agency) and
 differences).
 
 Each run re-renders GX Data Docs into ``gx_data_docs/`` next to the warehouse file.
-``feed_checks``, ``rejected_files_checks`` and ``mart_checks`` go into ``Definitions(asset_checks=...)``.  See
-docs/expectations.md.
+``feed_checks``, ``rejected_files_checks`` and ``mart_checks`` go into
+``Definitions(asset_checks=...)``.  See docs/expectations.md.
 
 (No ``from __future__ import annotations`` here: Dagster inspects the context annotation.)
 """
