@@ -1,6 +1,6 @@
 """One Great Expectations suite per agency feed, built from its contract in ``ingest/feeds.py``.
 
-For feed ``<name>`` three suites run, because a GX suite validates one batch (one frame):
+For feed ``<name>`` these suites run, because a GX suite validates one batch (one frame):
 
 ``feed.<name>``  the contract, over the *current* rows of ``raw.<name>`` (rows of loads
     whose ledger status is ``loaded``): column types, required values present, allowed
@@ -8,12 +8,15 @@ For feed ``<name>`` three suites run, because a GX suite validates one batch (on
     stored as keyed hashes only, every record's date inside its file's delivered period
     (``raw.load_log`` period_start..period_end), and uniqueness of the natural key across
     current loads (see :func:`checked_rows_ctes` for the latest-load-wins rule).
-``feed.<name>.ledger``  no outstanding rejected file (``expectations.ledger``).
 ``feed.<name>.volume``  rows per fiscal quarter within a tolerance (``CSP_VOLUME_TOLERANCE``,
     default 0.5 = ±50 %) of the same months last year, where last year was delivered.
 
-The first two make the blocking ``contract`` check of ``raw/<name>``; the third the
-non-blocking ``volume`` check (WARN).  See docs/expectations.md.
+The first makes the blocking ``contract`` check of ``raw/<name>``; the second the
+non-blocking ``volume`` check (WARN).  The suite ``feed.<name>.ledger`` (no outstanding
+rejected file) is :func:`validate_ledger`, the non-blocking ``rejected_files`` check
+(WARN), run after the dbt build (the definition is the dbt view
+``int_ingest__rejected_deliveries``, read by ``expectations.ledger``).  See
+docs/expectations.md.
 
 The rules are generated from the contract (``expectations.feed_rules``) and the frames
 read from DuckDB (``expectations.feed_frames``); this module runs them.
@@ -93,7 +96,6 @@ class FeedReport:
     current_loads: int
     contract: list[SuiteOutcome]
     volume: SuiteOutcome
-    rejections: list[Rejection]
     volume_frame: pd.DataFrame
     tolerance: float
     data_docs: Path
@@ -113,10 +115,6 @@ class FeedReport:
         return self.volume.success
 
     @property
-    def outstanding(self) -> list[Rejection]:
-        return [r for r in self.rejections if r.outstanding]
-
-    @property
     def largest_frame(self) -> int:
         return max(self.frame_rows, default=0)
 
@@ -131,22 +129,6 @@ class FeedReport:
         """Summary mode: the new loads (files) breaking each rule, with their counts."""
         loads = [o for o in self.contract if o.suite.endswith(".loads")]
         return sample_markdown(loads[0].failures, LOADS_INDEX) if loads else None
-
-    def outstanding_md(self) -> str | None:
-        if not self.outstanding:
-            return None
-        return md_table(
-            ["file", "delivered", "period in file", "error"],
-            [
-                [
-                    r.delivery.file_name,
-                    _when(r.delivery.delivered_at),
-                    r.period_label,
-                    r.delivery.error,
-                ]
-                for r in self.outstanding
-            ],
-        )
 
     def volume_md(self, only_failing: bool) -> str | None:
         frame = self.volume_frame
@@ -225,7 +207,6 @@ def validate_feed(
             mode = "summary"
             summary, rows = summary_frames(frames, feed, rules, after)
         volume = frames.df(volume_sql(feed), {"feed": feed.name})
-        found = rejections(con, Path(settings.landing), feed)
     finally:
         con.close()
     runs = [SuiteRun(contract_suite_name(feed), feed.table, rows, expectations, ROW_INDEX)]
@@ -240,13 +221,6 @@ def validate_feed(
             )
         )
     runs += [
-        SuiteRun(
-            ledger_suite_name(feed),
-            f"{feed.table}.ledger",
-            ledger_frame(found),
-            ledger_expectations(feed),
-            LEDGER_INDEX,
-        ),
         SuiteRun(
             volume_suite_name(feed),
             f"{feed.table}.volume",
@@ -264,7 +238,6 @@ def validate_feed(
         current_loads=int(current_loads),
         contract=outcomes[:-1],
         volume=outcomes[-1],
-        rejections=found,
         volume_frame=volume,
         tolerance=tolerance,
         data_docs=data_docs_dir(settings.warehouse) / "index.html",
@@ -292,3 +265,54 @@ def _true_counts(outcome: SuiteOutcome, summary: pd.DataFrame, rules: list[SqlRu
         if failure.description in totals:
             failure.unexpected_count = totals[failure.description]
             failure.element_count = rows
+
+
+@dataclass
+class LedgerReport:
+    """The feed's rejected deliveries (``expectations.ledger``) and the ledger suite's outcome."""
+
+    feed: Feed
+    rejections: list[Rejection]
+    outcome: SuiteOutcome
+    data_docs: Path
+
+    @property
+    def outstanding(self) -> list[Rejection]:
+        return [r for r in self.rejections if r.outstanding]
+
+    def outstanding_md(self) -> str | None:
+        if not self.outstanding:
+            return None
+        return md_table(
+            ["file", "delivered", "period covered", "scope", "error"],
+            [
+                [
+                    r.delivery.file_name,
+                    _when(r.delivery.delivered_at),
+                    r.period_label,
+                    r.scope or "",
+                    r.delivery.error,
+                ]
+                for r in self.outstanding
+            ],
+        )
+
+
+def validate_ledger(settings: Settings, feed: Feed, run_name: str = "manual") -> LedgerReport:
+    """Suite ``feed.<name>.ledger``: no outstanding rejected delivery of the feed, as the dbt
+    view ``int_ingest__rejected_deliveries`` defines it (raises
+    ``expectations.ledger.LedgerViewMissing`` before the first dbt build)."""
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        found = rejections(con, feed)
+    finally:
+        con.close()
+    run = SuiteRun(
+        ledger_suite_name(feed),
+        f"{feed.table}.ledger",
+        ledger_frame(found),
+        ledger_expectations(feed),
+        LEDGER_INDEX,
+    )
+    [outcome] = run_suites([run], settings.warehouse, run_name)
+    return LedgerReport(feed, found, outcome, data_docs_dir(settings.warehouse) / "index.html")

@@ -8,6 +8,10 @@ Its rules live here and nowhere else:
   (:func:`loads_of_digest`);
 - latest delivery wins: a load with the same feed, period and scope as a later load
   with rows is *superseded* by it (:func:`supersede`);
+- a *rejected* file's row carries the period and scope read leniently from the file
+  when they can be read (:func:`read_period`), so the rejection costs only the series
+  of that feed, period and scope (``int_ingest__rejected_deliveries`` in dbt says
+  which rejections are outstanding);
 - load ids come from one sequence, so ``max(load_id)`` is the ledger's high-water mark
   (:func:`last_load_id`), which the nightly skip, the build fingerprint and ``make
   run``'s summary compare.
@@ -26,6 +30,10 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.errors import IngestError
+from ingest.feeds import FEEDS, Feed
+from ingest.readers import quote_ident, staged_file
+from ingest.validate import typed_expr
 from ingest.warehouse_file import open_warehouse
 
 log = logging.getLogger("csp.ingest")
@@ -76,8 +84,16 @@ def record(
     scope: str | None = None,
     loaded_at: datetime | None = None,
 ) -> int:
-    """Write ``result``'s ledger row (under its load id, else the next one); -> load id."""
+    """Write ``result``'s ledger row (under its load id, else the next one); -> load id.
+
+    A rejected file of a feed gets the period and scope read from it, when they can be.
+    """
     load_id = result.load_id or next_load_id(con)
+    if result.status == "rejected" and result.feed in FEEDS and result.period_start is None:
+        period, read_scope = read_period(path, FEEDS[result.feed], result.file_name)
+        if period is not None:
+            result.period_start, result.period_end = period
+        scope = scope or read_scope
     size, received = size_and_time(path)
     con.execute(
         """
@@ -234,3 +250,55 @@ def ledger_last_load_id(warehouse: Path | str) -> int:
         return last_load_id(con) if exists else 0
     finally:
         con.close()
+
+
+def read_period(
+    path: Path, feed: Feed, display: str
+) -> tuple[tuple[date, date] | None, str | None]:
+    """Best-effort (period, scope) of a delivered file, read leniently from the file itself
+    (unreadable values ignored): the feed's period column (partner returns: fiscal year and
+    quarter) and its scope column.  (None, None) when nothing can be read."""
+    if not Path(path).is_file():
+        return None, None
+    con = duckdb.connect()
+    try:
+        with staged_file(con, Path(path), feed, display) as headers:
+            period_col = feed.column(feed.period_column)
+            if period_col.kind == "fiscal_year":
+                quarter_col = next(c for c in feed.columns if c.kind == "quarter")
+                if period_col.name not in headers or quarter_col.name not in headers:
+                    return None, None
+                fiscal = typed_expr(period_col, quote_ident(period_col.name))
+                quarter = typed_expr(quarter_col, quote_ident(quarter_col.name))
+                quarter = f"case when {quarter} between 1 and 4 then {quarter} end"
+                start = (
+                    f"make_date(try_cast(left({fiscal}, 4) as integer) + ({quarter} = 4)::integer,"
+                    f" ({quarter} * 3) % 12 + 1, 1)"
+                )
+                bounds = f"min({start}), max({start} + interval 3 month - interval 1 day)"
+            else:
+                if period_col.name not in headers:
+                    return None, None
+                day = f"try_cast({typed_expr(period_col, quote_ident(period_col.name))} as date)"
+                bounds = (
+                    f"cast(date_trunc('month', min({day})) as date),"
+                    f" cast(last_day(max({day})) as date)"
+                )
+            scope = "null"
+            if feed.scope_column and feed.scope_column in headers:
+                value = f"nullif(trim({quote_ident(feed.scope_column)}), '')"
+                scope = f"string_agg(distinct {value}, ' | ' order by {value})"
+            start_day, end_day, scope_value = con.execute(
+                f"select {bounds}, {scope} from _in"
+            ).fetchone()
+    except (IngestError, duckdb.Error, OSError, ValueError, KeyError, StopIteration):
+        return None, None
+    finally:
+        con.close()
+    if start_day is None or end_day is None:
+        return None, scope_value
+    return (_as_date(start_day), _as_date(end_day)), scope_value
+
+
+def _as_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value

@@ -1,15 +1,21 @@
 """Great Expectations suites as Dagster asset checks (GX 1.x called directly, not dagster-ge).
 
-Every feed asset ``raw/<feed>`` gets two checks, computed by one check op:
+Every feed asset ``raw/<feed>`` gets three checks:
 
-``contract`` (blocking, ERROR)  suites ``feed.<feed>`` (types, allowed values, natural key,
-    dates inside the delivered period) over the loads new since the last passing check
-    (``raw.check_watermark``; large deliveries as per-load SQL counts, suite
-    ``feed.<feed>.loads``, plus a bounded sample) and ``feed.<feed>.ledger`` (no
-    outstanding rejected file).  When it fails, nothing downstream of the feed is built in that run:
-    the last good marts stay as they were.  The next good delivery makes it pass again.
+``contract`` (blocking, ERROR)  suite ``feed.<feed>`` (types, allowed values, natural key,
+    dates inside the delivered period) over the *loaded* rows new since the last passing
+    check (``raw.check_watermark``; large deliveries as per-load SQL counts, suite
+    ``feed.<feed>.loads``, plus a bounded sample).  A rejected file loads no rows, so it
+    cannot fail this check; it fails only on a genuinely corrupt state of the loaded data,
+    and then nothing downstream of the feed is built in that run.
 ``volume`` (WARN, not blocking)  suite ``feed.<feed>.volume``: rows per fiscal quarter
     against the same months last year, within ``CSP_VOLUME_TOLERANCE``.
+``rejected_files`` (WARN, not blocking)  suite ``feed.<feed>.ledger``: no outstanding
+    rejected delivery, as the dbt view ``int_ingest__rejected_deliveries`` defines it (so
+    it runs after the dbt build); metadata lists each one with file, row, column and
+    reason.  A bad delivery costs only its own series: ``int_measure_quarter`` marks the
+    series-quarters it would have fed ``rejected``; everything else rebuilds and publishes.
+    Before the first dbt build has created the view, the check fails (WARN) saying so.
 
 The marts' integrity (grain, keys, allowed values, completeness, year to date) is the
 dbt tests' (dagster-dbt asset checks).  GX lists what they cannot (``expectations/marts.py``,
@@ -20,15 +26,16 @@ differences).
 
 Each run re-renders GX Data Docs into ``gx_data_docs/`` next to the warehouse file; the
 checks link to them over http (``orchestration/data_docs.py``, served by ``make dev``).
-``feed_checks`` and ``mart_checks`` go into ``Definitions(asset_checks=...)``.  See
-docs/expectations.md.
+``feed_checks``, ``rejected_files_checks`` and ``mart_checks`` go into
+``Definitions(asset_checks=...)``.  See docs/expectations.md.
 
 (No ``from __future__ import annotations`` here: Dagster inspects the context annotation.)
 """
 
 import dagster as dg
 
-from expectations.feed_suites import FeedReport, validate_feed
+from expectations.feed_suites import FeedReport, LedgerReport, validate_feed, validate_ledger
+from expectations.ledger import LedgerViewMissing
 from expectations.marts import MartResult, MartSuite, mart_check_groups, validate_marts
 from expectations.runner import data_docs_dir, failures_markdown, md_table, sample_markdown
 from ingest.feeds import FEEDS, Feed
@@ -37,6 +44,9 @@ from orchestration.resources import WAREHOUSE_POOL, WarehouseSettings
 
 CONTRACT = "contract"
 VOLUME = "volume"
+REJECTED_FILES = "rejected_files"
+# the dbt view defining outstanding rejected deliveries (the rejected_files checks run after it)
+REJECTED_DELIVERIES = dg.AssetKey(["intermediate", "int_ingest__rejected_deliveries"])
 
 
 def contract_result(report: FeedReport, asset_key: dg.AssetKey) -> dg.AssetCheckResult:
@@ -53,10 +63,6 @@ def contract_result(report: FeedReport, asset_key: dg.AssetKey) -> dg.AssetCheck
         "largest_frame_rows": dg.MetadataValue.int(report.largest_frame),
         "expectations_evaluated": dg.MetadataValue.int(sum(o.evaluated for o in report.contract)),
         "expectations_failed": dg.MetadataValue.int(len(failures)),
-        "rejected_files_outstanding": dg.MetadataValue.int(len(report.outstanding)),
-        "rejected_files_resolved": dg.MetadataValue.int(
-            len(report.rejections) - len(report.outstanding)
-        ),
         "data_docs": docs_link(report.data_docs),
     }
     if failed := report.failed_expectations_md():
@@ -65,18 +71,11 @@ def contract_result(report: FeedReport, asset_key: dg.AssetKey) -> dg.AssetCheck
         metadata["offending_rows"] = dg.MetadataValue.md(rows)
     if loads := report.failing_loads_md():
         metadata["failing_loads"] = dg.MetadataValue.md(loads)
-    if outstanding := report.outstanding_md():
-        metadata["outstanding_rejected_files"] = dg.MetadataValue.md(outstanding)
     pages = [o.docs_url for o in report.contract if o.docs_url and not o.success]
     if pages:
         metadata["data_docs_failed_validation"] = docs_link(pages[0])
     description = "contract holds"
-    if report.outstanding:
-        first = report.outstanding[0].delivery
-        description = f"outstanding rejected file: {first.error or first.file_name}"
-        if len(report.outstanding) > 1:
-            description += f" (and {len(report.outstanding) - 1} more)"
-    elif failures:
+    if failures:
         # in summary mode a rule fails twice (sample rows, per-load counts): count it once
         failed = len({f.description for f in failures})
         description = f"{failed} expectation(s) failed: {failures[0].description}"
@@ -121,6 +120,65 @@ def volume_result(report: FeedReport, asset_key: dg.AssetKey) -> dg.AssetCheckRe
     )
 
 
+def rejected_files_result(report: LedgerReport, asset_key: dg.AssetKey) -> dg.AssetCheckResult:
+    """WARN while a rejected delivery of the feed is outstanding; never blocks."""
+    outstanding = report.outstanding
+    metadata: dict[str, dg.MetadataValue] = {
+        "suite": dg.MetadataValue.text(report.outcome.suite),
+        "rejected_files_outstanding": dg.MetadataValue.int(len(outstanding)),
+        "rejected_files_resolved": dg.MetadataValue.int(len(report.rejections) - len(outstanding)),
+        "data_docs": docs_link(report.data_docs),
+    }
+    if table := report.outstanding_md():
+        metadata["outstanding_rejected_files"] = dg.MetadataValue.md(table)
+    if report.outcome.docs_url and not report.outcome.success:
+        metadata["data_docs_failed_validation"] = dg.MetadataValue.url(report.outcome.docs_url)
+    description = "no outstanding rejected file"
+    if outstanding:
+        first = outstanding[0].delivery
+        description = (
+            f"outstanding rejected file: {first.error or first.file_name}"
+            " (its series-quarters are marked rejected; everything else was published)"
+        )
+        if len(outstanding) > 1:
+            description += f" (and {len(outstanding) - 1} more)"
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=REJECTED_FILES,
+        passed=report.outcome.success and not outstanding,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=description,
+    )
+
+
+def build_rejected_files_check(feed: Feed) -> dg.AssetChecksDefinition:
+    asset_key = dg.AssetKey(["raw", feed.name])
+
+    @dg.asset_check(
+        asset=asset_key,
+        name=REJECTED_FILES,
+        blocking=False,
+        additional_deps=[REJECTED_DELIVERIES],
+        pool=WAREHOUSE_POOL,
+        description=f"GX suite feed.{feed.name}.ledger: no outstanding rejected {feed.name}"
+        " delivery (dbt view int_ingest__rejected_deliveries; warning only: the rejected"
+        " file's series-quarters are marked rejected, nothing else is held back).",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseSettings):
+        try:
+            report = validate_ledger(warehouse.settings(), feed, run_name=context.run.run_id[:8])
+        except LedgerViewMissing as exc:
+            return dg.AssetCheckResult(
+                passed=False, severity=dg.AssetCheckSeverity.WARN, description=str(exc)
+            )
+        if not report.outcome.success:
+            context.log.warning("%s failed; Data Docs: %s", report.outcome.suite, report.data_docs)
+        return rejected_files_result(report, asset_key)
+
+    return _check
+
+
 def build_feed_checks(feed: Feed) -> dg.AssetChecksDefinition:
     asset_key = dg.AssetKey(["raw", feed.name])
 
@@ -131,9 +189,8 @@ def build_feed_checks(feed: Feed) -> dg.AssetChecksDefinition:
                 CONTRACT,
                 asset=asset_key,
                 blocking=True,
-                description=f"GX suites feed.{feed.name} and feed.{feed.name}.ledger: the"
-                " feed contract over the loads new since the last passing check (natural"
-                " key over all current rows), and no outstanding rejected file.",
+                description=f"GX suite feed.{feed.name}: the feed contract over the loads"
+                " new since the last passing check (natural key over all current rows).",
             ),
             dg.AssetCheckSpec(
                 VOLUME,
@@ -279,5 +336,6 @@ def build_mart_check(specs: MartSuite | list[MartSuite]) -> dg.AssetChecksDefini
 
 
 feed_checks = [build_feed_checks(feed) for feed in FEEDS.values()]
+rejected_files_checks = [build_rejected_files_check(feed) for feed in FEEDS.values()]
 mart_checks = [build_mart_check(specs) for specs in mart_check_groups().values()]
-asset_checks = [*feed_checks, *mart_checks]
+asset_checks = [*feed_checks, *rejected_files_checks, *mart_checks]

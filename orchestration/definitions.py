@@ -6,7 +6,7 @@ import dagster as dg
 
 from orchestration.alerts import alert_sensors
 from orchestration.chase import chase_lists
-from orchestration.checks import feed_checks, mart_checks
+from orchestration.checks import feed_checks, mart_checks, rejected_files_checks
 from orchestration.dbt_assets import csp_dbt_assets, dbt_resource
 from orchestration.freshness import feed_freshness
 from orchestration.health import partner_health
@@ -19,7 +19,13 @@ from orchestration.sensors import build_landing_sensor, housekeeping_sensor
 
 defs = dg.Definitions(
     assets=[*ingest_assets, csp_dbt_assets, *publish_assets, chase_lists, *report_assets],
-    asset_checks=[*feed_checks, *mart_checks, feed_freshness, partner_health],
+    asset_checks=[
+        *feed_checks,
+        *rejected_files_checks,
+        *mart_checks,
+        feed_freshness,
+        partner_health,
+    ],
     jobs=[nightly_job, *report_jobs],
     schedules=[nightly_schedule, *report_schedules],
     sensors=[

@@ -13,7 +13,6 @@ import duckdb
 import pytest
 
 from expectations.feed_suites import validate_feed
-from expectations.ledger import rejections
 from expectations.runner import expect
 from ingest.feeds import FEEDS
 from orchestration.checks import CONTRACT, VOLUME
@@ -27,65 +26,9 @@ from tests.test_expectations import (
     materialize,
 )
 
-# -- the ledger suite: outstanding rejected files -------------------------------------------
-
-
-def outstanding(settings) -> list[str]:
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        found = rejections(con, Path(settings.landing), IDVA)
-    finally:
-        con.close()
-    return [r.delivery.file_name for r in found if r.outstanding]
-
-
-def test_rejected_file_is_outstanding_until_its_period_is_delivered(settings, deliver, ingest):
-    bad = [idva_row("R001", "03/10/2016"), idva_row("R002", "04/12/2016", "maybe")]
-    deliver("idva_referrals/q3.csv", csv_text(IDVA_HEADER, bad), mtime=T0)
-    ingest()
-    assert outstanding(settings) == ["idva_referrals/q3.csv"]
-    # a good delivery of another period does not put it right
-    deliver(
-        "idva_referrals/q4.csv",
-        csv_text(IDVA_HEADER, [idva_row("R005", "09/01/2017")]),
-        mtime=T0 + 60,
-    )
-    ingest()
-    assert outstanding(settings) == ["idva_referrals/q3.csv"]
-    # monthly files covering October to December do
-    for name, day in (("oct", "03/10/2016"), ("nov", "03/11/2016"), ("dec", "04/12/2016")):
-        deliver(
-            f"idva_referrals/{name}.csv",
-            csv_text(IDVA_HEADER, [idva_row(f"R-{name}", day)]),
-            mtime=T0 + 120,
-        )
-    ingest()
-    assert outstanding(settings) == []
-
-
-def test_rejected_file_corrected_under_the_same_name(settings, deliver, ingest):
-    bad = [idva_row("R001", "03/10/2016", "maybe")]
-    deliver("idva_referrals/q3.csv", csv_text(IDVA_HEADER, bad), mtime=T0)
-    ingest()
-    assert outstanding(settings) == ["idva_referrals/q3.csv"]
-    deliver("idva_referrals/q3.csv", csv_text(IDVA_HEADER, IDVA_ROWS), mtime=T0 + 60)
-    ingest()
-    assert outstanding(settings) == []
-    assert validate_feed(settings, IDVA).contract_passed
-
-
-def test_rejected_file_without_a_readable_period(settings, deliver, ingest):
-    # no referral_date column: the period cannot be read, any later good delivery resolves it
-    deliver(
-        "idva_referrals/broken.csv",
-        "referral_id,client_ref,risk_level\nR001,CL-1,high\n",
-        mtime=T0,
-    )
-    ingest()
-    assert outstanding(settings) == ["idva_referrals/broken.csv"]
-    deliver("idva_referrals/q3.csv", csv_text(IDVA_HEADER, IDVA_ROWS), mtime=T0 + 60)
-    ingest()
-    assert outstanding(settings) == []
+# -- the ledger suite: outstanding rejected files ------------------------------------------
+# Which rejections are outstanding is the dbt view int_ingest__rejected_deliveries: its
+# unit test (the model's YAML) holds the cases; tests/test_isolation.py runs it end to end.
 
 
 # -- incremental: only what is new since the last passing check -----------------------------
@@ -105,7 +48,7 @@ def test_second_check_validates_only_the_new_load(settings, deliver):
     assert meta["rows_checked"].value == 2 and meta["loads_checked"].value == 1
     assert meta["checked_after_load_id"].value == first["checked_through_load_id"].value
     assert meta["current_loads"].value == 2 and meta["validation_mode"].value == "rows"
-    # nothing new: nothing to validate, but the ledger and volume suites still run
+    # nothing new: nothing to validate, but the volume suite still runs
     again = evaluations(materialize(settings))[("idva_referrals", CONTRACT)].metadata
     assert again["rows_checked"].value == 0 and again["loads_checked"].value == 0
 

@@ -8,15 +8,16 @@ contract and volume checks, the dbt tests and the mart suites.  Then:
 - every blocking check passes; the missing-returns check warns and lists exactly the
   return statuses of the published 2016/17 report (``published_figures.csv``);
 - the asset graph is one connected graph from the ingest assets to the marts;
-- a bad IDVA extract blocks the marts (they keep their last good tables) and the
-  agency's corrected file clears it on the next run (the feed and all downstream of it).
+- a bad IDVA extract costs only its own series: the run succeeds with a warning, every
+  asset is rebuilt, the IDVA quarter it would have fed is `rejected` and every other
+  figure is unchanged; the agency's corrected file clears it on the next run.
   This last test changes the module's landing folder, so it runs last.
 """
 
 import csv
 import os
-import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -193,7 +194,7 @@ def test_missing_returns_check_warns_with_the_published_return_statuses(graph: G
     owners = {(m["measure_id"], m["series"]): m["owner"] for m in _design("measures.csv")}
     for row in listed:
         assert row["owning agency"] == owners[(row["measure"], row["series"])]
-        assert int(row["days overdue"]) > 0
+        assert int(row["days overdue"]) > 0 or row["status"] == "declared_not_available"
     # only the plan year's open returns are listed (issue 12 item 7); history stays in the
     # mart: before the report year only figures that did arrive, late
     assert {r["year"] for r in listed} == {REPORT_YEAR}
@@ -282,44 +283,66 @@ def _staging(keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
     return {k for k in keys if k.path[0] == "staging"}
 
 
-# -- a bad file blocks the marts; the corrected file recovers (changes the landing: last) ----
+# -- a bad file costs only its own series; the corrected file clears it (changes the landing: last)
 
 
-def test_bad_idva_file_blocks_the_marts_and_a_corrected_file_recovers(graph: Graph) -> None:
-    before = graph.fact_rows()
-    assert before
-    # IDVA 2016/17 Q1 was never delivered; it arrives now (after the as-of date), broken
+def idva_quarters(graph: Graph) -> dict[tuple, tuple]:
+    return {
+        row[:3]: row[3:]
+        for row in graph.query(
+            "select measure_id, series, quarter_key, data_status, value"
+            " from marts.fct_measure_quarter order by all"
+        )
+    }
+
+
+def test_bad_idva_file_costs_only_its_series_and_a_corrected_file_clears_it(graph: Graph) -> None:
+    before = idva_quarters(graph)
+    assert before[("6.4", "referrals", 20161)][0] == "missing"
+    # IDVA 2016/17 Q1 was never delivered; it arrives now (before the as-of date), broken
     rows = [
         "LATE-001,05/05/2016,CL-L1,high,worked_with,engaged,Y",
         "LATE-002,06/05/2016,CL-L2,medium,worked_with,maybe,N",
     ]
     folder = graph.landing / "idva_referrals"
-    deliver(folder / "idva_2016-17_Q1_late.csv", csv_text(IDVA_HEADER, rows), time.time() - 60)
+    arrived = datetime(2017, 5, 1, 9, 0).timestamp()
+    deliver(folder / "idva_2016-17_Q1_late.csv", csv_text(IDVA_HEADER, rows), arrived)
     bad = materialize_all(graph.landing, graph.warehouse)
-    assert not bad.success
-    contract = evaluations(bad)[("raw/idva_referrals", "contract")]
-    assert not contract.passed and contract.severity == dg.AssetCheckSeverity.ERROR
-    outstanding = contract.metadata["outstanding_rejected_files"].value
+    assert bad.success  # a rejected file is a warning, never a failed run
+    checks = evaluations(bad)
+    assert checks[("raw/idva_referrals", "contract")].passed
+    warn = checks[("raw/idva_referrals", "rejected_files")]
+    assert not warn.passed and warn.severity == dg.AssetCheckSeverity.WARN
+    outstanding = warn.metadata["outstanding_rejected_files"].value
     assert "idva_referrals/idva_2016-17_Q1_late.csv" in outstanding
     assert "row 3" in outstanding and "column 'engagement'" in outstanding
-    # nothing downstream of the feed was rebuilt: the marts keep their last good tables
-    assert not any(key.startswith(("staging/", "marts/")) for key in materialized(bad))
-    assert graph.fact_rows() == before
+    # everything downstream is rebuilt and published
+    assert {"staging/stg_idva__referrals", "marts/fct_measure_quarter", "serving"} <= materialized(
+        bad
+    )
+    after = idva_quarters(graph)
+    idva_q1 = {k for k in after if k[0] == "6.4" and k[2] == 20161}
+    assert len(idva_q1) == 3
+    for key, (status, value) in after.items():
+        if key in idva_q1:
+            assert (status, value) == ("rejected", None), key
+        else:
+            assert (status, value) == before[key], key
+    [(file_name,)] = graph.query(
+        "select distinct rejected_file from marts.fct_missing_returns where status = 'rejected'"
+    )
+    assert file_name == "idva_referrals/idva_2016-17_Q1_late.csv"
 
     rows[1] = rows[1].replace("maybe", "declined")
-    deliver(folder / "idva_2016-17_Q1_corrected.csv", csv_text(IDVA_HEADER, rows), time.time())
-    # the next run rebuilds what the bad file held back: the feed and all that depends on it
+    deliver(folder / "idva_2016-17_Q1_corrected.csv", csv_text(IDVA_HEADER, rows), arrived + 3600)
     good = materialize_all(
         graph.landing, graph.warehouse, dg.AssetSelection.assets(IDVA).downstream()
     )
     assert good.success
     checks = evaluations(good)
-    assert checks[("raw/idva_referrals", "contract")].passed
-    assert checks[("raw/idva_referrals", "contract")].metadata["rejected_files_resolved"].value == 1
-    # the mart's checks (its dbt tests) pass again
+    cleared = checks[("raw/idva_referrals", "rejected_files")]
+    assert cleared.passed and cleared.metadata["rejected_files_resolved"].value == 1
     assert checks[
         ("marts/fct_measure_quarter", "fct_measure_quarter_has_every_spine_quarter")
     ].passed
-    assert {"staging/stg_idva__referrals", "marts/fct_measure_quarter"} <= materialized(good)
-    # delivered after the as-of date, so what the warehouse knew on 31 May 2017 is unchanged
-    assert graph.fact_rows() == before
+    assert all(idva_quarters(graph)[key][0] != "rejected" for key in idva_q1)

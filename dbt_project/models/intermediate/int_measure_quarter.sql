@@ -5,7 +5,9 @@
 -- area; every other way of computing (repeat callers and victims, rates, treatment
 -- completions, partner returns) uses the home area's feeds and is the home area's.
 -- The statuses and what they mean are the data_status seed; the order of the tests
--- in `statused` below is what decides which one applies.
+-- in `statused` below is what decides which one applies.  A quarter an outstanding
+-- rejected delivery would have fed is `rejected` (int_measure_quarter__rejections):
+-- no value, so the last good figure is not shown as current.
 with
 
 spine as (
@@ -40,6 +42,12 @@ partner_returns as (
 
 ),
 
+rejections as (
+
+    select * from {{ ref('int_measure_quarter__rejections') }}
+
+),
+
 computed_by_way as (
 
     select * from {{ ref('int_measure_quarter__record_counts') }}
@@ -69,32 +77,20 @@ computed as (
 
 ),
 
-declarations as (
+-- the current partner return of a series-quarter: a declaration, or its note
+partner_notes as (
 
     select
         measure_id,
         series,
         fiscal_year,
         quarter,
-        received_at as declared_at,
-        return_note as declaration_note
+        case when return_status = 'not_available' then received_at end as declared_at,
+        case when return_status = 'not_available' then return_note end as declaration_note,
+        case when return_status <> 'not_available' then return_note end as return_note
 
     from partner_returns
-    where return_status = 'not_available'
-
-),
-
-return_notes as (
-
-    select
-        measure_id,
-        series,
-        fiscal_year,
-        quarter,
-        return_note
-
-    from partner_returns
-    where is_value_source and return_status <> 'not_available'
+    where is_value_source or return_status = 'not_available'
 
 ),
 
@@ -125,9 +121,12 @@ joined as (
         computed.received_at,
         coalesce(computed.source, catalogue.source) as source,
         coalesce(computed.is_approximation, false) as is_approximation,
-        declarations.declared_at,
-        declarations.declaration_note,
-        return_notes.return_note
+        partner_notes.declared_at,
+        partner_notes.declaration_note,
+        partner_notes.return_note,
+        rejections.rejected_file,
+        rejections.rejected_reason,
+        rejections.rejected_at
 
     from spine
     inner join catalogue
@@ -141,20 +140,20 @@ joined as (
             and spine.series = computed.series
             and spine.fiscal_year = computed.fiscal_year
             and spine.quarter = computed.quarter
-    left join declarations
+    left join partner_notes
         on
             spine.is_home_area
-            and spine.measure_id = declarations.measure_id
-            and spine.series = declarations.series
-            and spine.fiscal_year = declarations.fiscal_year
-            and spine.quarter = declarations.quarter
-    left join return_notes
+            and spine.measure_id = partner_notes.measure_id
+            and spine.series = partner_notes.series
+            and spine.fiscal_year = partner_notes.fiscal_year
+            and spine.quarter = partner_notes.quarter
+    left join rejections
         on
-            spine.is_home_area
-            and spine.measure_id = return_notes.measure_id
-            and spine.series = return_notes.series
-            and spine.fiscal_year = return_notes.fiscal_year
-            and spine.quarter = return_notes.quarter
+            spine.area_code = rejections.area_code
+            and spine.measure_id = rejections.measure_id
+            and spine.series = rejections.series
+            and spine.fiscal_year = rejections.fiscal_year
+            and spine.quarter = rejections.quarter
 
 ),
 
@@ -163,6 +162,7 @@ statused as (
     select
         *,
         case
+            when rejected_file is not null then 'rejected'
             when
                 months_received >= months_expected
                 and cast(received_at as date) > due_date
@@ -175,17 +175,6 @@ statused as (
         end as data_status
 
     from joined
-
-),
-
-vocabulary as (
-
-    select
-        statused.*,
-        data_status.is_usable
-
-    from statused
-    inner join data_status on statused.data_status = data_status.code
 
 ),
 
@@ -208,23 +197,25 @@ final as (
         ytd_method,
         owner,
         is_derived,
-        -- a partial figure is kept (it is what was received) except for a derived
-        -- series, which needs every component
-        value,
-        numerator,
-        denominator,
+        -- a partial figure is kept (it is what was received); a rejected one is not
+        case when data_status <> 'rejected' then value end as value,
+        case when data_status <> 'rejected' then numerator end as numerator,
+        case when data_status <> 'rejected' then denominator end as denominator,
         months_expected,
         months_received,
         received_at,
         case
+            when data_status = 'rejected' then cast(rejected_at as date)
             when data_status = 'declared_not_available' then cast(declared_at as date)
             when months_received > 0 then cast(received_at as date)
         end as received_date,
         source,
         is_approximation,
         data_status,
-        is_usable,
+        rejected_file,
+        rejected_reason,
         case data_status
+            when 'rejected' then 'rejected: ' || rejected_reason
             when 'declared_not_available' then declaration_note
             when 'late'
                 then
@@ -241,8 +232,13 @@ final as (
             else return_note
         end as status_note
 
-    from vocabulary
+    from statused
 
 )
 
-select * from final
+select
+    final.*,
+    data_status.is_usable
+
+from final
+inner join data_status on final.data_status = data_status.code
