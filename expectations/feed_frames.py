@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from catalogue.fiscal import sql_quarter_label, sql_quarter_start
 from expectations.feed_rules import HASH_SHAPE, VOLUME_QUARTERS, SqlRule
 from expectations.ledger import Rejection
 from expectations.runner import SAMPLE_ROWS
@@ -37,10 +38,7 @@ def record_date_sql(feed: Feed, alias: str = "t") -> str:
         quarter = next(c for c in feed.columns if c.kind == "quarter")
         fiscal = f"{alias}.{quote_ident(col.raw_name)}"
         q = f"{alias}.{quote_ident(quarter.raw_name)}"
-        return (
-            f"make_date(try_cast(left({fiscal}, 4) as integer) + ({q} = 4)::integer,"
-            f" ({q} * 3) % 12 + 1, 1)"
-        )
+        return sql_quarter_start(fiscal, q)
     return f"cast({alias}.{quote_ident(col.raw_name)} as date)"
 
 
@@ -196,10 +194,7 @@ def volume_sql(feed: Feed) -> str:
         ),
         labelled as (
             select quarter_start,
-                (year(quarter_start) - (month(quarter_start) < 4)::integer)::varchar || '/'
-                || lpad(((year(quarter_start) - (month(quarter_start) < 4)::integer + 1) % 100)
-                    ::varchar, 2, '0')
-                || ' Q' || (((month(quarter_start) + 8) % 12) // 3 + 1)::varchar as period,
+                {sql_quarter_label("quarter_start")} as period,
                 months_compared,
                 rows,
                 case when months_last_year = months then rows_last_year end as rows_last_year

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from catalogue.fiscal import FISCAL_YEAR_PATTERN
 from expectations.runner import Expect, expect
 from ingest.feeds import Feed
 from ingest.readers import quote_ident, sql_literal
@@ -111,7 +112,7 @@ def contract_expectations(feed: Feed) -> list[Expect]:
                 expect(
                     "ExpectColumnValuesToMatchRegex",
                     column=name,
-                    regex=r"^\d{4}/\d{2}$",
+                    regex=FISCAL_YEAR_PATTERN,
                     description=f"{name} is a fiscal year such as 2016/17",
                 )
             )
