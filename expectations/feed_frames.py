@@ -25,6 +25,10 @@ TYPE_SAMPLE = 100
 
 # -- frames --------------------------------------------------------------------------------
 
+# Row-level "latest delivery wins": the order of the rows sharing a natural key, latest
+# first; dbt staging's macro latest_delivery is the same order (docs/architecture.md).
+DELIVERY_ORDER = "_delivered_at desc, _load_id desc"
+
 _LOADS = """
     select load_id, period_start, period_end, coalesce(received_at, loaded_at) as delivered_at
     from raw.load_log where feed = $feed and status = 'loaded'
@@ -116,14 +120,16 @@ def checked_rows_ctes(feed: Feed) -> str:
         repeated_rows as (
             select * from current_rows semi join repeated using (_key)
         ),
+        ordered_rows as (
+            select *, dense_rank() over (partition by _key order by {DELIVERY_ORDER}) as _recency
+            from repeated_rows
+        ),
         redelivered as (
             select distinct earlier._load_id, earlier._source_row
-            from repeated_rows as earlier
-            inner join repeated_rows as later
+            from ordered_rows as earlier
+            inner join ordered_rows as later
                 on later._key = earlier._key
-                and (later._delivered_at > earlier._delivered_at
-                     or (later._delivered_at = earlier._delivered_at
-                         and later._load_id > earlier._load_id))
+                and later._recency < earlier._recency
                 and earlier._record_date between later._period_start and later._period_end
         ),
         checked as not materialized (
@@ -152,7 +158,7 @@ def volume_sql(feed: Feed) -> str:
     """
     winners = (
         "select record_date from records qualify row_number() over"
-        " (partition by k order by delivered_at desc, load_id desc) = 1"
+        f" (partition by k order by {DELIVERY_ORDER}) = 1"
         if feed.natural_key
         else "select record_date from records"
     )
@@ -160,7 +166,7 @@ def volume_sql(feed: Feed) -> str:
         with loads as ({_LOADS}),
         records as (
             select {record_date_sql(feed)} as record_date, {natural_key_sql(feed)} as k,
-                loads.delivered_at, loads.load_id
+                loads.delivered_at as _delivered_at, loads.load_id as _load_id
             from {feed.table} as t
             inner join loads on t._load_id = loads.load_id
         ),
