@@ -3,7 +3,9 @@
     force-extract record (record_count 1) or per police.uk area, month and type
     (record_count rows).  `columns` are the kind's own columns (before the area),
     `after_count` the ones after record_count; `month_column` dates the record. -#}
-{% macro police_records(record_kind, force_extract, policeuk, month_column, columns, after_count=[]) -%}
+{% macro police_records(
+    record_kind, force_extract, policeuk, month_column, columns, after_count=[]
+) -%}
 with
 
 force_extract as (
@@ -36,17 +38,13 @@ unioned as (
 chosen as (
 
     select
-        {%- for column in columns %}
-        unioned.{{ column }},
-        {%- endfor %}
+        unioned.{{ columns | join(',\n        unioned.') }},
         unioned.ward_code,
         unioned.lsoa_code,
         month_sources.area_code,
         month_sources.area_name,
         coalesce(unioned.record_count, 1) as record_count,
-        {%- for column in after_count %}
-        unioned.{{ column }},
-        {%- endfor %}
+        {{ after_count | join(',\n        ') }}{% if after_count %},{% endif %}
         unioned.source_format,
         unioned.is_approximation,
         unioned.load_id,
