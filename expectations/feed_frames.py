@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from catalogue.fiscal import sql_quarter_label, sql_quarter_start
 from expectations.feed_rules import HASH_SHAPE, VOLUME_QUARTERS, SqlRule
 from expectations.ledger import Rejection
 from expectations.runner import SAMPLE_ROWS
@@ -24,6 +25,10 @@ TYPE_SAMPLE = 100
 
 # -- frames --------------------------------------------------------------------------------
 
+# Row-level "latest delivery wins": the order of the rows sharing a natural key, latest
+# first; dbt staging's macro latest_delivery is the same order (docs/architecture.md).
+DELIVERY_ORDER = "_delivered_at desc, _load_id desc"
+
 _LOADS = """
     select load_id, period_start, period_end, coalesce(received_at, loaded_at) as delivered_at
     from raw.load_log where feed = $feed and status = 'loaded'
@@ -37,10 +42,7 @@ def record_date_sql(feed: Feed, alias: str = "t") -> str:
         quarter = next(c for c in feed.columns if c.kind == "quarter")
         fiscal = f"{alias}.{quote_ident(col.raw_name)}"
         q = f"{alias}.{quote_ident(quarter.raw_name)}"
-        return (
-            f"make_date(try_cast(left({fiscal}, 4) as integer) + ({q} = 4)::integer,"
-            f" ({q} * 3) % 12 + 1, 1)"
-        )
+        return sql_quarter_start(fiscal, q)
     return f"cast({alias}.{quote_ident(col.raw_name)} as date)"
 
 
@@ -118,14 +120,16 @@ def checked_rows_ctes(feed: Feed) -> str:
         repeated_rows as (
             select * from current_rows semi join repeated using (_key)
         ),
+        ordered_rows as (
+            select *, dense_rank() over (partition by _key order by {DELIVERY_ORDER}) as _recency
+            from repeated_rows
+        ),
         redelivered as (
             select distinct earlier._load_id, earlier._source_row
-            from repeated_rows as earlier
-            inner join repeated_rows as later
+            from ordered_rows as earlier
+            inner join ordered_rows as later
                 on later._key = earlier._key
-                and (later._delivered_at > earlier._delivered_at
-                     or (later._delivered_at = earlier._delivered_at
-                         and later._load_id > earlier._load_id))
+                and later._recency < earlier._recency
                 and earlier._record_date between later._period_start and later._period_end
         ),
         checked as not materialized (
@@ -154,7 +158,7 @@ def volume_sql(feed: Feed) -> str:
     """
     winners = (
         "select record_date from records qualify row_number() over"
-        " (partition by k order by delivered_at desc, load_id desc) = 1"
+        f" (partition by k order by {DELIVERY_ORDER}) = 1"
         if feed.natural_key
         else "select record_date from records"
     )
@@ -162,7 +166,7 @@ def volume_sql(feed: Feed) -> str:
         with loads as ({_LOADS}),
         records as (
             select {record_date_sql(feed)} as record_date, {natural_key_sql(feed)} as k,
-                loads.delivered_at, loads.load_id
+                loads.delivered_at as _delivered_at, loads.load_id as _load_id
             from {feed.table} as t
             inner join loads on t._load_id = loads.load_id
         ),
@@ -196,10 +200,7 @@ def volume_sql(feed: Feed) -> str:
         ),
         labelled as (
             select quarter_start,
-                (year(quarter_start) - (month(quarter_start) < 4)::integer)::varchar || '/'
-                || lpad(((year(quarter_start) - (month(quarter_start) < 4)::integer + 1) % 100)
-                    ::varchar, 2, '0')
-                || ' Q' || (((month(quarter_start) + 8) % 12) // 3 + 1)::varchar as period,
+                {sql_quarter_label("quarter_start")} as period,
                 months_compared,
                 rows,
                 case when months_last_year = months then rows_last_year end as rows_last_year

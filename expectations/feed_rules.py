@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from catalogue.fiscal import FISCAL_YEAR_PATTERN
 from expectations.runner import Expect, expect
-from ingest.feeds import Feed
+from ingest.feeds import Column, Feed
 from ingest.readers import quote_ident, sql_literal
 
 TOLERANCE_ENV = "CSP_VOLUME_TOLERANCE"
@@ -67,6 +68,37 @@ def volume_tolerance(environ: dict[str, str] | None = None) -> float:
 # -- suites --------------------------------------------------------------------------------
 
 
+def _kind_rule(col: Column) -> tuple[str, str, dict] | None:
+    """(expectation, description, arguments) that a column's kind adds, if any."""
+    name = col.raw_name
+    not_negative = ("ExpectColumnValuesToBeBetween", f"{name} is not negative", {"min_value": 0})
+    return {
+        "enum": (
+            "ExpectColumnValuesToBeInSet",
+            f"{name} is one of {', '.join(col.allowed)}",
+            {"value_set": list(col.allowed)},
+        ),
+        "count": not_negative,
+        "number": not_negative,
+        "fiscal_year": (
+            "ExpectColumnValuesToMatchRegex",
+            f"{name} is a fiscal year such as 2016/17",
+            {"regex": FISCAL_YEAR_PATTERN},
+        ),
+        "quarter": (
+            "ExpectColumnValuesToBeBetween",
+            f"{name} is a quarter 1..4",
+            {"min_value": 1, "max_value": 4},
+        ),
+        # checked on a derived column so that no raw reference is ever quoted back
+        "personal": (
+            "ExpectColumnValuesToBeInSet",
+            f"{name} holds keyed hashes (64 hex characters), never a raw reference",
+            {"column": f"{name}_shape", "value_set": [HASH_SHAPE]},
+        ),
+    }.get(col.kind)
+
+
 def contract_expectations(feed: Feed) -> list[Expect]:
     """The contract suite of a feed, derived from its columns in ``ingest/feeds.py``."""
     out = []
@@ -88,54 +120,9 @@ def contract_expectations(feed: Feed) -> list[Expect]:
                     description=f"{name} is present on every row (required by the contract)",
                 )
             )
-        if col.kind == "enum":
-            out.append(
-                expect(
-                    "ExpectColumnValuesToBeInSet",
-                    column=name,
-                    value_set=list(col.allowed),
-                    description=f"{name} is one of {', '.join(col.allowed)}",
-                )
-            )
-        elif col.kind in ("count", "number"):
-            out.append(
-                expect(
-                    "ExpectColumnValuesToBeBetween",
-                    column=name,
-                    min_value=0,
-                    description=f"{name} is not negative",
-                )
-            )
-        elif col.kind == "fiscal_year":
-            out.append(
-                expect(
-                    "ExpectColumnValuesToMatchRegex",
-                    column=name,
-                    regex=r"^\d{4}/\d{2}$",
-                    description=f"{name} is a fiscal year such as 2016/17",
-                )
-            )
-        elif col.kind == "quarter":
-            out.append(
-                expect(
-                    "ExpectColumnValuesToBeBetween",
-                    column=name,
-                    min_value=1,
-                    max_value=4,
-                    description=f"{name} is a quarter 1..4",
-                )
-            )
-        elif col.kind == "personal":
-            # checked on a derived column so that no raw reference is ever quoted back
-            out.append(
-                expect(
-                    "ExpectColumnValuesToBeInSet",
-                    column=f"{name}_shape",
-                    value_set=[HASH_SHAPE],
-                    description=f"{name} holds keyed hashes (64 hex characters), never a raw"
-                    " reference",
-                )
-            )
+        if rule := _kind_rule(col):
+            type_, description, kwargs = rule
+            out.append(expect(type_, **{"column": name, **kwargs}, description=description))
     for numerator, denominator in feed.ratio_pairs:
         out.append(
             expect(

@@ -35,8 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from expectations import watermark
 from expectations.feed_frames import (
     FrameLog,
@@ -71,6 +69,7 @@ from expectations.runner import (
 )
 from ingest.config import Settings
 from ingest.feeds import Feed
+from ingest.warehouse_file import open_warehouse
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -187,7 +186,7 @@ def validate_feed(
     tolerance = volume_tolerance() if tolerance is None else tolerance
     expectations = contract_expectations(feed)
     suite_print = watermark.fingerprint(expectations)
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    con = open_warehouse(settings.warehouse, read_only=True)
     frames = FrameLog(con)
     summary = None
     try:

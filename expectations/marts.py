@@ -37,6 +37,7 @@ import duckdb
 from catalogue.plan_year import plan_year
 from expectations.runner import Expect, SuiteOutcome, SuiteRun, expect, run_suites
 from ingest.config import Settings
+from ingest.warehouse_file import open_warehouse
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -232,7 +233,7 @@ def validate_marts(
 ) -> list[MartResult]:
     """Read each suite's frame (read-only) and run the suites in one GX context."""
     params = mart_params(settings)
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    con = open_warehouse(settings.warehouse, read_only=True)
     try:
         frames = [spec.read(con, params) for spec in specs]
     finally:

@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.runner import Expect
+from ingest.warehouse_file import open_warehouse
 
 TABLE = "raw.check_watermark"
 DDL = f"""
@@ -89,7 +90,7 @@ def record(
     run_name: str,
 ) -> None:
     """After a passing check: everything up to ``last_load_id`` is validated."""
-    con = duckdb.connect(str(warehouse))
+    con = open_warehouse(warehouse)
     try:
         con.execute("create schema if not exists raw")
         con.execute(DDL)

@@ -14,6 +14,7 @@ import csv
 import functools
 from datetime import date
 
+from catalogue.fiscal import FiscalQuarter
 from ingest.config import PROJECT_ROOT
 
 RETURN_CALENDAR = PROJECT_ROOT / "dbt_project" / "seeds" / "return_calendar.csv"
@@ -29,9 +30,7 @@ def frequencies() -> dict[str, str]:
 
 def fiscal_quarter_end(day: date) -> date:
     """Last month (its first day) of the fiscal quarter (April-March) holding ``day``."""
-    months_into_year = (day.month - 4) % 12  # April = 0
-    last = (months_into_year // 3) * 3 + 2  # months into the year of the quarter's last
-    return date(day.year, (last + 3) % 12 + 1, 1)  # a quarter never spans a new year
+    return FiscalQuarter.containing(day).month_starts[-1]
 
 
 def partial_quarter_note(feed_name: str, period_end: date | None) -> str | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from catalogue.fiscal import sql_quarter_end, sql_quarter_start
 from ingest import ledger
 from ingest.areas import area_match, areas_sql, resolve_area
 from ingest.config import Settings
@@ -73,11 +74,10 @@ def period_sql(feed: Feed, where: str, group: bool = False) -> str:
     """(period start, period end, scope, rows) of the loads of ``feed.table`` that match
     ``where`` (per ``_load_id`` first when ``group``)."""
     if feed.name == "partner_returns":
-        start = (
-            "make_date(cast(left(fiscal_year, 4) as integer) + (quarter = 4)::integer,"
-            " (quarter * 3) % 12 + 1, 1)"
+        bounds = (
+            f"min({sql_quarter_start('fiscal_year', 'quarter')}),"
+            f" max({sql_quarter_end('fiscal_year', 'quarter')})"
         )
-        bounds = f"min({start}), max({start} + interval 3 month - interval 1 day)"
     else:
         column = quote_ident(feed.column(feed.period_column).raw_name)
         bounds = (

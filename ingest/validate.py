@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import duckdb
 
+from catalogue.fiscal import sql_fiscal_year_label
 from ingest.errors import IngestError, IngestErrors
 from ingest.feeds import Column, Feed
 from ingest.pseudonymise import FUNCTION as PSEUDONYMISE
@@ -95,10 +96,7 @@ def typed_value(col: Column, v: str) -> str:
         pattern = r"'^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$'"
         start = f"try_cast(regexp_extract({v}, {pattern}, 1) as integer)"
         end = f"try_cast(right(regexp_extract({v}, {pattern}, 2), 2) as integer)"
-        return (
-            f"case when ({start} + 1) % 100 = {end}"
-            f" then {start}::varchar || '/' || lpad(({end})::varchar, 2, '0') end"
-        )
+        return f"case when ({start} + 1) % 100 = {end} then {sql_fiscal_year_label(start)} end"
     if kind == "quarter":
         return f"try_cast(regexp_extract({v}, '^[Qq]?\\s*([1-4])$', 1) as integer)"
     return v

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from catalogue.dbt_vars import dbt_var
 from catalogue.fiscal import FiscalQuarter
 
-# Returns are due this many days after the quarter ends (the return calendar's default;
-# dbt var default_due_days).  A quarter is reported once its due date has passed.
-DEFAULT_DUE_DAYS = 20
+# Returns are due this many days after the quarter ends (the return calendar's default,
+# written once as the dbt var default_due_days).  A quarter is reported once it has passed.
+DEFAULT_DUE_DAYS = int(dbt_var("default_due_days"))
 
 
 def due_date(quarter: FiscalQuarter, due_days: int = DEFAULT_DUE_DAYS) -> date:

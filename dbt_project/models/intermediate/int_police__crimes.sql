@@ -1,69 +1,13 @@
--- Police recorded crimes from one source per month (int_police_month_sources):
--- the force extract where it covers the month, police.uk counts otherwise.
--- One row per force-extract record (record_count 1) or per police.uk area, month
--- and crime type (record_count rows); count with sum(record_count).
-with
-
-force_extract as (
-
-    select * from {{ ref('stg_police__recorded_crimes') }}
-
-),
-
-policeuk as (
-
-    select * from {{ ref('stg_policeuk__crimes') }}
-
-),
-
-month_sources as (
-
-    select * from {{ ref('int_police_month_sources') }}
-    where record_kind = 'crime'
-
-),
-
-unioned as (
-
-    select * from force_extract
-    union all by name
-    select * from policeuk
-
-),
-
-chosen as (
-
-    select
-        unioned.crime_ref,
-        unioned.recorded_on,
-        unioned.recorded_month,
-        unioned.offence_group,
-        unioned.victim_hash,
-        unioned.victim_type,
-        unioned.premises_type,
-        unioned.ward_code,
-        unioned.lsoa_code,
-        month_sources.area_code,
-        month_sources.area_name,
-        coalesce(unioned.record_count, 1) as record_count,
-        unioned.source_format,
-        unioned.is_approximation,
-        unioned.load_id,
-        unioned.delivered_at,
-        month_sources.fiscal_year,
-        month_sources.quarter
-
-    from unioned
-    inner join month_sources
-        on
-            unioned.recorded_month = month_sources.month_start
-            and unioned.source_format = month_sources.source_format
-            -- force extract rows belong to the home area, whose months they cover
-            and (
-                unioned.source_format = 'force_extract'
-                or unioned.area_code = month_sources.area_code
-            )
-
-)
-
-select * from chosen
+-- Police recorded crimes from one source per month (int_police_month_sources): the
+-- force extract where it covers the month, police.uk counts otherwise (macro
+-- police_records, shared with int_police__asb_incidents).
+{{ police_records(
+    'crime',
+    'stg_police__recorded_crimes',
+    'stg_policeuk__crimes',
+    month_column='recorded_month',
+    columns=[
+        'crime_ref', 'recorded_on', 'recorded_month', 'offence_group',
+        'victim_hash', 'victim_type', 'premises_type',
+    ],
+) }}

@@ -34,10 +34,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (
-        partition by response_id
-        order by delivered_at desc, load_id desc
-    ) = 1
+    {{ latest_delivery('response_id') }}
 
 )
 

@@ -35,10 +35,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (
-        partition by case_hash
-        order by delivered_at desc, load_id desc
-    ) = 1
+    {{ latest_delivery('case_hash') }}
 
 )
 

@@ -57,10 +57,7 @@ deduplicated as (
     select * exclude (is_usable)
     from with_first_delivery
     where is_usable
-    qualify row_number() over (
-        partition by period_end, drug_group, cohort
-        order by delivered_at desc, load_id desc, source_row desc
-    ) = 1
+    {{ latest_delivery('period_end, drug_group, cohort', by_row=true) }}
 
 )
 

@@ -64,10 +64,7 @@ deduplicated as (
     select * exclude (is_usable)
     from with_first_delivery
     where is_usable
-    qualify row_number() over (
-        partition by measure_id, series, fiscal_year, quarter
-        order by delivered_at desc, load_id desc, source_row desc
-    ) = 1
+    {{ latest_delivery('measure_id, series, fiscal_year, quarter', by_row=true) }}
 
 )
 

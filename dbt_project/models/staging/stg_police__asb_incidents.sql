@@ -37,10 +37,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (
-        partition by incident_ref
-        order by delivered_at desc, load_id desc
-    ) = 1
+    {{ latest_delivery('incident_ref') }}
 
 )
 

@@ -39,10 +39,7 @@ renamed as (
 deduplicated as (
 
     select * from renamed
-    qualify row_number() over (
-        partition by crime_ref
-        order by delivered_at desc, load_id desc
-    ) = 1
+    {{ latest_delivery('crime_ref') }}
 
 )
 
