@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from catalogue.fiscal import sql_quarter_end, sql_quarter_start
 from ingest.errors import IngestError
 from ingest.feeds import FEEDS, Feed
 from ingest.readers import quote_ident, staged_file
@@ -271,11 +272,8 @@ def read_period(
                 fiscal = typed_expr(period_col, quote_ident(period_col.name))
                 quarter = typed_expr(quarter_col, quote_ident(quarter_col.name))
                 quarter = f"case when {quarter} between 1 and 4 then {quarter} end"
-                start = (
-                    f"make_date(try_cast(left({fiscal}, 4) as integer) + ({quarter} = 4)::integer,"
-                    f" ({quarter} * 3) % 12 + 1, 1)"
-                )
-                bounds = f"min({start}), max({start} + interval 3 month - interval 1 day)"
+                start = sql_quarter_start(fiscal, quarter)
+                bounds = f"min({start}), max({sql_quarter_end(fiscal, quarter)})"
             else:
                 if period_col.name not in headers:
                     return None, None
