@@ -54,9 +54,15 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# The dbt manifest is built by this command, never when the Dagster definitions load.
-manifest: $(STAMP)
-	@if [ -f dbt_project.yml ]; then $(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path dbt_project/target; fi
+# The dbt manifest is built by this command, never when the Dagster definitions load;
+# only when a dbt source file is newer than it (dbt parse costs seconds on every run).
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(wildcard dbt_project.yml profiles.yml packages.yml) \
+	$(shell find dbt_project -path dbt_project/target -prune -o -type f -print 2>/dev/null) \
+	$(wildcard ingest/reference/*)
+manifest: $(MANIFEST)
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	@if [ -f dbt_project.yml ]; then $(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path dbt_project/target && touch $@; fi
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
