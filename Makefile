@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint venv dev sample manifest clean bench lock snapshot faults postgres-binaries chromium
+.PHONY: run test lint venv dev sample manifest clean bench bench-small lock snapshot faults postgres-binaries chromium
 
 run: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m orchestration.run
@@ -84,6 +84,11 @@ sample: $(STAMP)
 YEARS ?= 10
 bench: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m bench --years $(YEARS) $(if $(KEEP),--keep)
+
+# The fixed cost of a run on the sample data (first run, nothing new, nightly skip, one
+# new month, as-of moved), each against bare DuckDB: make bench-small [KEEP=1]
+bench-small: $(STAMP) manifest
+	$(BIN)/python -m bench.small $(if $(KEEP),--keep)
 
 # Regenerate the pinned lock file after changing pyproject.toml
 lock: $(STAMP)
