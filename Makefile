@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 .PHONY: run test lint venv dev sample manifest clean bench bench-small lock snapshot faults postgres-binaries chromium
 
 run: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/python -m orchestration.run
+	$(BIN)/python -m orchestration.run $(if $(FULL),--full)
 
 test: $(STAMP) manifest lint postgres-binaries chromium
 	$(BIN)/pytest
