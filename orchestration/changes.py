@@ -88,13 +88,17 @@ def pending_by_feed(settings: Settings) -> dict[str | None, list[str]]:
     named = [(feed, p, display_name(landing, p, settings.effective_key)) for feed, p in files]
     known: set = set()
     if Path(settings.warehouse).exists():
-        con = duckdb.connect(str(settings.warehouse), read_only=True)
         try:
-            known = known_files(con)
-        except duckdb.Error:
-            known = set()
-        finally:
-            con.close()
+            con = duckdb.connect(str(settings.warehouse), read_only=True)
+        except duckdb.Error:  # being written, or damaged: every file counts as pending
+            con = None
+        if con is not None:
+            try:
+                known = known_files(con)
+            except duckdb.Error:
+                known = set()
+            finally:
+                con.close()
     pending: dict[str | None, list[str]] = {}
     for feed, path, name in named:
         if (name, *size_and_time(path)) not in known:
