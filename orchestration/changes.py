@@ -88,17 +88,13 @@ def pending_by_feed(settings: Settings) -> dict[str | None, list[str]]:
     named = [(feed, p, display_name(landing, p, settings.effective_key)) for feed, p in files]
     known: set = set()
     if Path(settings.warehouse).exists():
+        con = duckdb.connect(str(settings.warehouse), read_only=True)  # busy: raises
         try:
-            con = duckdb.connect(str(settings.warehouse), read_only=True)
-        except duckdb.Error:  # being written, or damaged: every file counts as pending
-            con = None
-        if con is not None:
-            try:
-                known = known_files(con)
-            except duckdb.Error:
-                known = set()
-            finally:
-                con.close()
+            known = known_files(con)
+        except duckdb.Error:
+            known = set()
+        finally:
+            con.close()
     pending: dict[str | None, list[str]] = {}
     for feed, path, name in named:
         if (name, *size_and_time(path)) not in known:
@@ -141,7 +137,10 @@ class RunPlan:
 
 def plan_run(settings: Settings) -> RunPlan:
     """Compare the landing folder and the ledger with the last published build."""
-    pending = pending_by_feed(settings)
+    try:
+        pending = pending_by_feed(settings)
+    except duckdb.Error:  # being written, or damaged: the run's own checks say which
+        return RunPlan(full="the warehouse could not be read")
     files = sum(len(names) for names in pending.values())
     recorded = read_build_state(settings)
     if recorded is None:
