@@ -67,7 +67,7 @@ def partial_then_full(data: Path, capsys) -> dict[str, list[tuple]]:
 
 
 def correct_a_return(landing: Path) -> Path:
-    """Change one value of the latest partner return that has one, keeping its time."""
+    """Change one value of the latest partner return that has one, re-sent a second later."""
     for path in sorted((landing / "partner_returns").glob("*.csv"), reverse=True):
         lines = path.read_text(encoding="utf-8").splitlines()
         header = lines[0].split(",")
@@ -79,7 +79,10 @@ def correct_a_return(landing: Path) -> Path:
                 lines[number] = ",".join(cells)
                 stat = path.stat()
                 path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-                os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+                # re-sent a second later (still long before the as-of date): a new size or
+                # time is what makes the ledger look at a file again (ingest.ledger)
+                later = stat.st_mtime_ns + 1_000_000_000
+                os.utime(path, ns=(later, later))
                 return path
     raise AssertionError("no partner return with a value to correct")
 
