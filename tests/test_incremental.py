@@ -6,17 +6,22 @@ files' rows) is the same."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from ingest.config import Settings
+from ingest.ledger import last_load_id
 from ingest.sample_data import generate
 from orchestration import run
-from orchestration.changes import plan_run
+from orchestration.changes import build_fingerprint, build_state_path, plan_run, project_checksum
+from tests.conftest import IDVA_HEADER, IDVA_ROWS, csv_text
 
 HELD_BACK = Path("police_asb_incidents") / "asb_incidents_2017-03.csv"
 
@@ -119,3 +124,58 @@ def test_partial_runs_publish_what_a_full_build_publishes(sample, tmp_path, monk
     before = after
     after = partial_then_full(data, capsys)
     assert after["fct_missing_returns"] != before["fct_missing_returns"]  # days overdue moved
+
+
+def _publish_fingerprint(settings: Settings) -> None:
+    """What the ``serving`` asset records after a publication (publish.record_published_build)."""
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        last = last_load_id(con)
+    finally:
+        con.close()
+    build_state_path(settings).write_text(json.dumps(build_fingerprint(settings, last)))
+
+
+def test_the_plan_names_what_changed(settings, deliver, ingest):
+    """plan_run, without a pipeline: skip, partial by feed, as-of moved, full when unsure."""
+    assert plan_run(settings).full == "no published build is recorded"
+    first = deliver("idva_referrals/q3.csv", csv_text(IDVA_HEADER, IDVA_ROWS), mtime=1_480_000_000)
+    ingest()
+    _publish_fingerprint(settings)
+    assert "no new or changed files" in plan_run(settings).skip
+
+    deliver("idva_referrals/q3.csv", first.read_text() + IDVA_ROWS[0] + "\n", mtime=1_480_000_001)
+    deliver("nobody/notes.csv", "a,b\n1,2\n")
+    plan = plan_run(settings)
+    assert (plan.skip, plan.full, plan.feeds, plan.unowned, plan.files) == (
+        None,
+        None,
+        ("idva_referrals",),
+        True,
+        2,
+    )
+    assert "2 new or changed file(s) in idva_referrals (+ unowned files)" in plan.describe()
+
+    moved = dataclasses.replace(settings, as_of=date(2017, 6, 30))
+    plan = plan_run(moved)
+    assert (plan.full, plan.as_of_changed) == (None, True)
+
+    ingest()  # loads the ledger did not hold when the build was published: full
+    assert plan_run(settings).full == "the ledger holds loads the last published build did not use"
+    _publish_fingerprint(settings)
+    assert plan_run(settings).skip
+    other = dataclasses.replace(settings, area_code="E06000001")
+    assert plan_run(other).full == "the area changed"
+
+
+def test_the_project_checksum_follows_the_dbt_files(tmp_path):
+    (tmp_path / "dbt_project" / "models").mkdir(parents=True)
+    (tmp_path / "dbt_project" / "target").mkdir()
+    (tmp_path / "dbt_project.yml").write_text("name: x\n")
+    model = tmp_path / "dbt_project" / "models" / "m.sql"
+    model.write_text("select 1")
+    before = project_checksum(tmp_path)
+    (tmp_path / "dbt_project" / "target" / "manifest.json").write_text("{}")
+    assert project_checksum(tmp_path) == before  # build output is not the project
+    model.write_text("select 2")
+    assert project_checksum(tmp_path) != before
