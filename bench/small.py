@@ -177,7 +177,7 @@ def render(results: dict) -> str:
     ]
     for s in results["steps"]:
         pipeline = s["detail"].get("pipeline_seconds")
-        ratio = f"{s['seconds'] / floor:.1f}x" if floor else ""
+        ratio = f"{s['seconds'] / floor:.2f}x" if floor else ""
         lines.append(
             f"| {s['name']} | {s['seconds']:.1f} s |"
             f" {f'{pipeline:.1f} s' if pipeline is not None else ''} | {ratio} |"
@@ -196,7 +196,7 @@ def render(results: dict) -> str:
         if value is None:
             value = step["seconds"]
         met = "" if limit is None else ("yes" if value <= limit and step["ok"] else "**no**")
-        ratio = f"{value / floor:.1f}x" if floor else ""
+        ratio = f"{value / floor:.2f}x" if floor else ""
         shown = "" if limit is None else f"<= {limit:g} s"
         lines.append(f"| {name} ({on}) | {value:.1f} s | {ratio} | {shown} | {met} |")
     return "\n".join(lines)

@@ -188,10 +188,10 @@ def test_small_bench_table_has_every_target_against_bare(tmp_path):
         ],
     }
     table = small.render(results)
-    assert "| first_run (pipeline) | 18.0 s | 36.0x | <= 20 s | yes |" in table
-    assert "| nothing_new (wall) | 1.5 s | 3.0x | <= 5 s | yes |" in table
-    assert "| nightly_skip (wall) | 1.2 s | 2.4x | <= 1 s | **no** |" in table
-    assert "| one_new_month | 12.0 s | 8.0 s | 24.0x |" in table
+    assert "| first_run (pipeline) | 18.0 s | 36.00x | <= 20 s | yes |" in table
+    assert "| nothing_new (wall) | 1.5 s | 3.00x | <= 5 s | yes |" in table
+    assert "| nightly_skip (wall) | 1.2 s | 2.40x | <= 1 s | **no** |" in table
+    assert "| one_new_month | 12.0 s | 8.0 s | 24.00x |" in table
     doc = tmp_path / "performance.md"
     doc.write_text("# title\n\n<!-- bench:begin -->\nnational\n<!-- bench:end -->\n")
     small.write_doc(doc, table)
