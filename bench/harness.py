@@ -244,6 +244,12 @@ class Bench:
             self.build_env(years),
         )
 
+    def run_nothing_new(self, years: int) -> Step:
+        """``make run`` with nothing new (it must say so, not rebuild)."""
+        return self.measure(
+            "run_nothing_new", [_python(), "-m", "orchestration.run"], self.build_env(years)
+        )
+
     def new_month(self, years: int) -> Step:
         env = self.build_env(years)
         _link_months(self.national, Path(env["CSP_LANDING"]), [self.new_month_name])
@@ -269,6 +275,7 @@ class Bench:
             for years in scales:
                 self.full_build(years)
             self.nightly(self.args.years)
+            self.run_nothing_new(self.args.years)
             self.new_month(self.args.years)
         finally:
             results = {
@@ -309,6 +316,7 @@ def targets(results: dict) -> list[tuple[str, str, str, bool | None]]:
     build1 = _step(results, "full_build_1y")
     nightly = _step(results, "nightly_nothing_new")
     month = _step(results, "one_new_month")
+    again = _step(results, "run_nothing_new")
     builds = [s for s in results["steps"] if s["name"].startswith("full_build_")]
     out: list[tuple[str, str, str, bool | None]] = []
     if bare and ingest and bare["rows"] and ingest["rows"]:
@@ -316,19 +324,28 @@ def targets(results: dict) -> list[tuple[str, str, str, bool | None]]:
         out.append(("ingest throughput vs bare DuckDB", f"{ratio:.2f}x", ">= 0.7x", ratio >= 0.7))
     if bare and build:
         ratio = build["seconds"] / bare["seconds"]
-        out.append(
-            (f"full build {years}y vs bare DuckDB load", f"{ratio:.1f}x", "<= 2x", ratio <= 2)
-        )
+        limit = 2.5 if years == 1 else 1.5
         out.append(
             (
-                f"full build {years}y wall time",
-                f"{build['seconds']:.0f} s",
-                "<= 600 s",
-                build["seconds"] <= 600,
+                f"full build {years}y vs bare DuckDB load",
+                f"{ratio:.1f}x",
+                f"<= {limit:g}x",
+                ratio <= limit,
+            )
+        )
+    if bare and build1 and years > 1:
+        # bare DuckDB loads every year; one year's share of it is the 1-year floor
+        ratio = build1["seconds"] / (bare["seconds"] / years)
+        out.append(
+            (
+                "full build 1y vs bare DuckDB load (1/N of it)",
+                f"{ratio:.1f}x",
+                "<= 2.5x",
+                ratio <= 2.5,
             )
         )
     if builds:
-        peak = max(s["peak_rss"] for s in builds + [s for s in (nightly, month) if s])
+        peak = max(s["peak_rss"] for s in builds + [s for s in (nightly, month, again) if s])
         out.append(
             (
                 "peak memory (any build or nightly)",
@@ -337,30 +354,21 @@ def targets(results: dict) -> list[tuple[str, str, str, bool | None]]:
                 peak <= 4 * GB,
             )
         )
-    if build and build1 and years > 1:
-        ratio = build["seconds"] / build1["seconds"]
-        limit = 1.2 * years
-        out.append(
-            (f"full build {years}y vs 1y", f"{ratio:.1f}x", f"<= {limit:.0f}x", ratio <= limit)
-        )
-    if nightly:
-        out.append(
-            (
-                "nightly, nothing new",
-                f"{nightly['seconds']:.1f} s",
-                "<= 15 s",
-                nightly["seconds"] <= 15 and nightly["ok"],
+    for step, name, limit in (
+        (again, "make run, nothing new", 5),
+        (nightly, "nightly skip, nothing new", 1),
+        (month, "one new month of national files", 10),
+    ):
+        if step:
+            ratio = f" ({step['seconds'] / bare['seconds']:.2f}x bare)" if bare else ""
+            out.append(
+                (
+                    name,
+                    f"{step['seconds']:.1f} s{ratio}",
+                    f"<= {limit} s",
+                    step["seconds"] <= limit and step["ok"],
+                )
             )
-        )
-    if month:
-        out.append(
-            (
-                "one new month of national files",
-                f"{month['seconds']:.1f} s",
-                "<= 60 s",
-                month["seconds"] <= 60 and month["ok"],
-            )
-        )
     return out
 
 
@@ -374,18 +382,22 @@ def render(results: dict) -> str:
         f"Machine: {m['cpu']}; {m['ram']} RAM; disk {m['disk']}; {m['os']};"
         f" Python {m['python']}; {m['versions']}.",
         "",
-        "| step | files | rows | CSV size | wall time | rows/s | MB/s | peak memory (tree) | ok |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| step | files | rows | CSV size | wall time | vs bare | rows/s | MB/s | peak memory"
+        " (tree) | ok |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
+    floor = _step(results, f"bare_duckdb_{results['years']}y")
     for s in results["steps"]:
         rows = s["rows"]
         size = s["bytes"]
         files = s["detail"].get("files", "")
         rate = f"{rows / s['seconds']:,.0f}" if rows else ""
         mbps = f"{size / 1e6 / s['seconds']:,.0f}" if size and rows else ""
+        vs_bare = f"{s['seconds'] / floor['seconds']:.2f}x" if floor else ""
         lines.append(
             f"| {s['name']} | {files} | {f'{rows:,}' if rows else ''} |"
-            f" {f'{size / 1e9:.2f} GB' if size else ''} | {s['seconds']:.1f} s | {rate} |"
+            f" {f'{size / 1e9:.2f} GB' if size else ''} | {s['seconds']:.1f} s |"
+            f" {vs_bare} | {rate} |"
             f" {mbps} | {s['peak_rss'] / GB:.2f} GiB | {'yes' if s['ok'] else 'FAILED'} |"
         )
     lines += ["", "| target | measured | limit | met |", "|---|---:|---:|---|"]

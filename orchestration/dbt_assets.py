@@ -26,6 +26,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
@@ -39,6 +40,7 @@ from dagster_dbt import (
     DbtCliResource,
     DbtProject,
     dbt_assets,
+    get_asset_key_for_model,
 )
 
 from ingest.config import Settings
@@ -186,6 +188,29 @@ def _raise_dbt_failure(invocation, settings: Settings) -> None:
         raise DiskFull(errno.ENOSPC, no_space_message(settings.warehouse, text))
     if error is not None:
         raise error
+
+
+AS_OF_MACRO = "as_of_date"
+AS_OF_VAR = re.compile(r"""var\(\s*['"]as_of['"]""")
+
+
+def as_of_models(manifest: Mapping[str, Any]) -> list[str]:
+    """dbt models that read the as-of date (the ``as_of_date()`` macro or ``var('as_of')``):
+    when only the date moves, these and what is downstream of them are rebuilt."""
+    names = []
+    for node in manifest["nodes"].values():
+        if node.get("resource_type") != "model":
+            continue
+        macros = (node.get("depends_on") or {}).get("macros") or []
+        code = node.get("raw_code") or ""
+        if any(m.endswith(f".{AS_OF_MACRO}") for m in macros) or AS_OF_VAR.search(code):
+            names.append(node["name"])
+    return sorted(names)
+
+
+def as_of_asset_keys() -> list[dg.AssetKey]:
+    manifest = json.loads(csp_dbt_project.manifest_path.read_text(encoding="utf-8"))
+    return [get_asset_key_for_model([csp_dbt_assets], name) for name in as_of_models(manifest)]
 
 
 def dbt_target_root() -> Path:

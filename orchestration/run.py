@@ -8,6 +8,12 @@ Run safety (docs/operations.md): the run takes the warehouse's writer lock first
 then marks failed the runs of this Dagster instance whose process is gone and frees
 their pool slots, tags its own run with host, pid and process start time, and prunes
 old run history at the end.  SIGTERM and SIGINT stop it at any point, waiting included.
+
+Only what changed is rebuilt (``orchestration.changes.plan_run``, docs/performance.md):
+with nothing new and the published build's fingerprint unchanged the run says so in one
+line and stops before Dagster is even imported; with new files only their feeds' assets
+and everything downstream run (plus what reads the as-of date when it moved); a missing
+or different build record, area or dbt project, or ``--full``, runs the whole job.
 """
 
 from __future__ import annotations
@@ -20,8 +26,6 @@ import signal
 import sys
 import time
 from pathlib import Path
-
-import dagster as dg
 
 from ingest.config import DEFAULT_LANDING, Settings, warn_if_demo_key_on_real_data
 from ingest.ledger import ledger_last_load_id as last_load_id
@@ -82,7 +86,40 @@ def rejected_since(warehouse: Path, since_load_id: int) -> list[str]:
     return [row[0] for row in rows]
 
 
-def run(job_name: str = "csp_nightly", run_config: dict | None = None) -> int:
+NIGHTLY = "csp_nightly"
+
+
+def skip_line(reason: str) -> str:
+    """The one line a run with nothing to do prints."""
+    return f"(no new or changed files) Nothing rebuilt: {reason}."
+
+
+def partial_job(defs, job_name: str, plan):
+    """The job to run for ``plan``: the whole job, or its subset downstream of the feeds
+    with new files (and of the models that read the as-of date, when it moved)."""
+    import dagster as dg
+
+    from orchestration.dbt_assets import as_of_asset_keys
+    from orchestration.freshness import feed_freshness
+
+    job = defs.resolve_job_def(job_name)
+    if job_name != NIGHTLY or plan.full or plan.skip:
+        return job
+    roots = [dg.AssetKey(["raw", feed]) for feed in plan.feeds]
+    if roots or plan.unowned:
+        roots.append(dg.AssetKey(["raw", "load_log"]))
+    if plan.as_of_changed:
+        roots += as_of_asset_keys()
+    graph = defs.resolve_asset_graph()
+    in_job = set(job.asset_layer.asset_graph.get_all_asset_keys())
+    selected = dg.AssetSelection.assets(*roots).downstream().resolve(graph) & in_job
+    checks = {key for key in job.asset_layer.asset_graph.asset_check_keys}
+    chosen = {key for key in checks if key.asset_key in selected}
+    chosen |= set(feed_freshness.check_keys) & checks  # they read fct_missing_returns
+    return job.get_subset(asset_selection=selected, asset_check_selection=chosen)
+
+
+def run(job_name: str = NIGHTLY, run_config: dict | None = None, full: bool = False) -> int:
     settings = Settings.from_env()
     prepare_sample(settings)
     if settings.is_sample and not os.environ.get("CSP_AS_OF"):
@@ -99,15 +136,27 @@ def run(job_name: str = "csp_nightly", run_config: dict | None = None) -> int:
     )
     try:
         with writer_lock(warehouse, "make run"):
-            return _run_locked(job_name, settings, warehouse, run_config)
+            return _run_locked(job_name, settings, warehouse, run_config, full)
     except (WriterLockTimeout, WarehouseBusy, WarehouseCorrupt, DiskFull) as error:
         print(f"\nERROR: {error}", file=sys.stderr)
         return 2
 
 
 def _run_locked(
-    job_name: str, settings: Settings, warehouse: Path, run_config: dict | None = None
+    job_name: str,
+    settings: Settings,
+    warehouse: Path,
+    run_config: dict | None = None,
+    full: bool = False,
 ) -> int:
+    from orchestration.changes import RunPlan, plan_run
+
+    plan = RunPlan(full="asked for (--full)") if full else plan_run(settings)
+    if plan.skip and job_name == NIGHTLY:
+        print(skip_line(plan.skip))
+        return 0
+    import dagster as dg
+
     from orchestration.recovery import housekeeping, launch_tags, recover_dead_runs, slot_holders
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
@@ -124,7 +173,9 @@ def _run_locked(
     before = last_load_id(warehouse)
     from orchestration.definitions import defs
 
-    job = defs.resolve_job_def(job_name)
+    job = partial_job(defs, job_name, plan)
+    if job_name == NIGHTLY:
+        log.info("%s", plan.describe())
     started = time.monotonic()
     from orchestration.console import run_config as quiet_run_config
 
@@ -223,18 +274,26 @@ def _stop(signum, _frame):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--job", default="csp_nightly")
+    parser.add_argument("--job", default=NIGHTLY)
+    parser.add_argument("--full", action="store_true", help="rebuild everything, whatever changed")
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="every file, dbt line and Dagster warning"
     )
     args = parser.parse_args(argv)
+    if args.job == NIGHTLY and not args.full:  # nothing to do: say so, before Dagster loads
+        from orchestration.changes import nothing_to_do
+
+        reason = nothing_to_do(Settings.from_env())
+        if reason:
+            print(skip_line(reason))
+            return 0
     # quiet by default: progress per feed and dbt layer, warnings, the summary
     from orchestration.console import configure, log_level
 
     run_config = configure(log_level(args.verbose))
     # SIGTERM ends the run like Ctrl-C (Dagster takes both over while its steps run)
     signal.signal(signal.SIGTERM, _stop)
-    return run(args.job, run_config)
+    return run(args.job, run_config, args.full)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bench import procmon
+from bench import procmon, small
 from bench.forces import FORCES, authorities, slug
 from bench.generate import HEADER, generate
-from bench.harness import render, targets, write_doc
+from bench.harness import GB, render, targets, write_doc
 from ingest import policeuk_batch
 from ingest.loader import ingest_landing
 
@@ -159,9 +159,42 @@ def test_render_and_doc_markers(tmp_path):
     met = {name: ok for name, _, _, ok in targets(results)}
     assert met["ingest throughput vs bare DuckDB"] is True  # 0.8x
     assert met["full build 1y vs bare DuckDB load"] is False  # 3x
-    assert met["nightly, nothing new"] is False
+    assert met["nightly skip, nothing new"] is False  # 20 s > 1 s
     doc = tmp_path / "performance.md"
     doc.write_text("# title\n\n<!-- bench:begin -->\nold\n<!-- bench:end -->\n\n## Notes\nkept\n")
     write_doc(doc, render(results))
     text = doc.read_text()
     assert "old" not in text and "kept" in text and "| ingest_1y | 2 | 1,000 |" in text
+    assert "| full_build_1y | 2 |  | 0.01 GB | 3.0 s | 3.00x |" in text
+
+
+def test_small_bench_table_has_every_target_against_bare(tmp_path):
+    def step(name, seconds, pipeline=None):
+        detail = {"pipeline_seconds": pipeline} if pipeline else {}
+        return {"name": name, "seconds": seconds, "peak_rss": GB, "ok": True, "detail": detail}
+
+    results = {
+        "command": "python -m bench.small",
+        "when": "now",
+        "total_seconds": 60,
+        "machine": {k: "x" for k in ("cpu", "ram", "disk", "os", "python", "versions")},
+        "steps": [
+            step("bare_duckdb_sample", 0.5),
+            step("first_run", 30.0, pipeline=18.0),
+            step("nothing_new", 1.5),
+            step("nightly_skip", 1.2),
+            step("one_new_month", 12.0, pipeline=8.0),
+            step("as_of_moved", 10.0, pipeline=7.0),
+        ],
+    }
+    table = small.render(results)
+    assert "| first_run (pipeline) | 18.0 s | 36.00x | <= 20 s | yes |" in table
+    assert "| nothing_new (wall) | 1.5 s | 3.00x | <= 5 s | yes |" in table
+    assert "| nightly_skip (wall) | 1.2 s | 2.40x | <= 1 s | **no** |" in table
+    assert "| one_new_month | 12.0 s | 8.0 s | 24.00x |" in table
+    doc = tmp_path / "performance.md"
+    doc.write_text("# title\n\n<!-- bench:begin -->\nnational\n<!-- bench:end -->\n")
+    small.write_doc(doc, table)
+    small.write_doc(doc, table.replace("first_run", "first"))  # rewritten in place
+    text = doc.read_text()
+    assert "national" in text and text.count(small.BEGIN) == 1 and "| first (pipeline)" in text
