@@ -301,7 +301,7 @@ def validate_ledger(settings: Settings, feed: Feed, run_name: str = "manual") ->
     """Suite ``feed.<name>.ledger``: no outstanding rejected delivery of the feed, as the dbt
     view ``int_ingest__rejected_deliveries`` defines it (raises
     ``expectations.ledger.LedgerViewMissing`` before the first dbt build)."""
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    con = open_warehouse(settings.warehouse, read_only=True)
     try:
         found = rejections(con, feed)
     finally:
