@@ -10,7 +10,9 @@ build, and never block:
 - ``raw/<feed>`` ``freshness``: passes while every return of the current plan year
   that the feed serves has arrived; fails (a warning) naming each outstanding one,
   "Probation (CRC and NPS): 2016/17 Q3 return due 20 January 2017, 131 days overdue
-  (3.1 commencements)".
+  (3.1 commencements)", or for a delivery that broke its contract (status ``rejected``,
+  the file from the mart's ``rejected_file``) "Probation (CRC and NPS): 2016/17 Q4 return
+  rejected (file partner_returns/….csv), awaiting a corrected file (3.1 commencements)".
 - ``marts/fct_missing_returns`` ``partner_health``: a table by agency (returns due,
   received, late, declared, partial, rejected, outstanding, days overdue), passing when
   nothing of the current plan year is outstanding.
@@ -53,29 +55,38 @@ class Outstanding:
     due_date: date
     days_overdue: int
     series: tuple[str, ...]
+    rejected_file: str | None = None  # status rejected: the file(s) awaiting correction
 
     def sentence(self) -> str:
+        series = f"({', '.join(self.series)})"
+        if self.rejected_file:
+            return (
+                f"{self.owner}: {self.fiscal_year} Q{self.quarter} return rejected"
+                f" (file {self.rejected_file}), awaiting a corrected file {series}"
+            )
         return (
             f"{self.owner}: {self.fiscal_year} Q{self.quarter} return due"
             f" {self.due_date.day} {self.due_date:%B %Y}, {self.days_overdue} days overdue"
-            f" ({', '.join(self.series)})"
+            f" {series}"
         )
 
 
 OUTSTANDING_SQL = f"""
 select source, coalesce(owner, '(no owner)'), fiscal_year, quarter, due_date,
-       max(days_overdue), list(measure_id || ' ' || series order by measure_id, series)
+       max(days_overdue), list(measure_id || ' ' || series order by measure_id, series),
+       string_agg(distinct rejected_file, ', ' order by rejected_file)
+           filter (where status = 'rejected')
 from marts.fct_missing_returns
 where fiscal_year = ? and status in ({", ".join(f"'{s}'" for s in OUTSTANDING)})
-group by all
-order by source, fiscal_year, quarter, 2
+group by source, owner, fiscal_year, quarter, due_date, status = 'rejected'
+order by source, fiscal_year, quarter, 2, status = 'rejected'
 """
 
 
 def outstanding_returns(con: duckdb.DuckDBPyConnection, fiscal_year: str) -> list[Outstanding]:
     return [
-        Outstanding(feed, owner, fy, quarter, due, days, tuple(series))
-        for feed, owner, fy, quarter, due, days, series in con.execute(
+        Outstanding(feed, owner, fy, quarter, due, days, tuple(series), rejected_file)
+        for feed, owner, fy, quarter, due, days, series, rejected_file in con.execute(
             OUTSTANDING_SQL, [fiscal_year]
         ).fetchall()
     ]

@@ -152,7 +152,7 @@ def test_whole_graph_materialises_with_every_check(graph: Graph) -> None:
     blocking = blocking_checks() & set(checks)
     assert ("raw/idva_referrals", "contract") in blocking
     # the marts' integrity is their dbt tests' (dagster-dbt checks), e.g. completeness
-    assert checks[("marts/fct_measure_quarter", "fct_measure_quarter_has_every_spine_quarter")]
+    assert checks[("marts/fct_measure_quarter", "a_figure_row_for_every_spine_quarter")]
     failed = {key: checks[key].description for key in blocking if not checks[key].passed}
     assert not failed
     # among the non-blocking checks (volumes, dbt tests, marts) only these may warn
@@ -216,10 +216,10 @@ def test_mart_checks_pass_and_report_what_they_checked(graph: Graph) -> None:
     checks = evaluations(graph.first)
     # grain, completeness, allowed values and year to date: the marts' dbt tests
     for name in (
-        "fct_measure_quarter_has_every_spine_quarter",
-        "fct_measure_quarter_ytd_sums_usable_quarters",
-        "fct_measure_quarter_percent_within_0_100",
-        "fct_measure_quarter_data_status_in_vocabulary",
+        "a_figure_row_for_every_spine_quarter",
+        "year_to_date_sums_the_usable_quarters",
+        "percentages_lie_within_0_and_100",
+        "figure_status_is_a_data_status_code",
     ):
         assert checks[("marts/fct_measure_quarter", name)].passed, name
     assert ("marts/fct_measure_quarter", "expectations") not in checks  # no GX copy
@@ -343,6 +343,6 @@ def test_bad_idva_file_costs_only_its_series_and_a_corrected_file_clears_it(grap
     cleared = checks[("raw/idva_referrals", "rejected_files")]
     assert cleared.passed and cleared.metadata["rejected_files_resolved"].value == 1
     assert checks[
-        ("marts/fct_measure_quarter", "fct_measure_quarter_has_every_spine_quarter")
+        ("marts/fct_measure_quarter", "a_figure_row_for_every_spine_quarter")
     ].passed
     assert all(idva_quarters(graph)[key][0] != "rejected" for key in idva_q1)

@@ -25,66 +25,66 @@ ROW_12 = "measure_id = '1.2' and series = 'total' and fiscal_year = '2016/17'"
 FAULTS = {
     "missing-row": (
         f"delete from {FACT} where {ROW_12} and quarter = 3",
-        "fct_measure_quarter_has_every_spine_quarter",
+        "a_figure_row_for_every_spine_quarter",
     ),
     "series-not-in-catalogue": (
         f"insert into {FACT} select * replace ('9.9' as measure_id) from {FACT}"
         f" where {ROW_13} and quarter = 1",
-        "fct_measure_quarter_has_every_spine_quarter",
+        "a_figure_row_for_every_spine_quarter",
     ),
     "quarter-not-ended": (
         f"insert into {FACT} select * replace ('2017/18' as fiscal_year) from {FACT}"
         f" where {ROW_13} and quarter = 1",
-        "fct_measure_quarter_has_every_spine_quarter",
+        "a_figure_row_for_every_spine_quarter",
     ),
     "duplicate-row": (
         f"insert into {FACT} select * from {FACT} where {ROW_13} and quarter = 1",
-        "unique_combination_fct_measure_quarter",
+        "one_figure_per_area_series_and_quarter",
     ),
     "percent-above-100": (
         f"update {FACT} set value = 101 where {ROW_12} and quarter = 2",
-        "fct_measure_quarter_percent_within_0_100",
+        "percentages_lie_within_0_and_100",
     ),
     "percent-ytd-below-0": (
         f"update {FACT} set ytd_value = -1 where {ROW_12} and quarter = 2",
-        "fct_measure_quarter_percent_within_0_100",
+        "percentages_lie_within_0_and_100",
     ),
     "negative-count": (
         f"update {FACT} set value = -1 where {ROW_13} and quarter = 2",
-        "fct_measure_quarter_count_not_negative",
+        "counts_are_not_negative",
     ),
     "unknown-status": (
         f"update {FACT} set data_status = 'unknown' where quarter = 1",
-        "fct_measure_quarter_data_status_in_vocabulary",
+        "figure_status_is_a_data_status_code",
     ),
     "unknown-unit": (
         f"update {FACT} set unit = 'ratio' where {ROW_12}",
-        "accepted_values_fct_measure_quarter_unit",
+        "every_figure_has_a_known_unit",
     ),
     "numerator-above": (
         f"update {FACT} set numerator = denominator + 1 where {ROW_12} and denominator > 0",
-        "fct_measure_quarter_numerator_not_above_denominator",
+        "numerator_never_above_denominator",
     ),
     "ytd-summed-over-a-gap": (
         f"update {FACT} set data_status = 'partial' where {ROW_13} and quarter = 3",
-        "fct_measure_quarter_ytd_sums_usable_quarters",
+        "year_to_date_sums_the_usable_quarters",
     ),
     "ytd-slip": (
         f"update {FACT} set ytd_value = ytd_value + 1 where {ROW_13} and quarter = 2",
-        "fct_measure_quarter_ytd_sums_usable_quarters",
+        "year_to_date_sums_the_usable_quarters",
     ),
     "ytd-missing": (
         f"update {FACT} set ytd_value = null where {ROW_13} and quarter = 2",
-        "fct_measure_quarter_ytd_sums_usable_quarters",
+        "year_to_date_sums_the_usable_quarters",
     ),
     "unknown-rag": (
         "update marts.fct_target_status set rag = 'purple' where measure_id = '1.3'",
-        "fct_target_status_rag_in_vocabulary",
+        "verdict_rag_is_a_rag_code",
     ),
     "unknown-figure": (
         "update marts.fct_published_reconciliation set figure = 'mean'"
         " where rowid = (select min(rowid) from marts.fct_published_reconciliation)",
-        "accepted_values_fct_published_reconciliation_figure",
+        "every_reconciled_figure_has_a_known_figure",
     ),
 }
 
@@ -100,8 +100,8 @@ def test_every_mart_test_passes_on_the_sample(checked) -> None:
     import duckdb
 
     warehouse, tests = checked
-    assert "fct_measure_quarter_has_every_spine_quarter" in tests
-    assert "fct_measure_quarter_ytd_sums_usable_quarters" in tests
+    assert "a_figure_row_for_every_spine_quarter" in tests
+    assert "year_to_date_sums_the_usable_quarters" in tests
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         assert failing_tests(con, tests) == {}

@@ -263,23 +263,23 @@ MANY_AREA_FAULTS = {
     "another-area-misses-a-quarter": (
         "delete from marts.fct_measure_quarter where area_code = 'E06000001'"
         " and measure_id = '2.3' and fiscal_year = '2016/17' and quarter = 2",
-        "fct_measure_quarter_has_every_spine_quarter",
+        "a_figure_row_for_every_spine_quarter",
     ),
     "another-area-gets-a-home-only-series": (
         "insert into marts.fct_measure_quarter select * replace ('E06000047' as area_code)"
         " from marts.fct_measure_quarter where area_code = 'E06000004' and measure_id = '1.4'",
-        "fct_measure_quarter_has_every_spine_quarter",
+        "a_figure_row_for_every_spine_quarter",
     ),
     "duplicate-in-another-area": (
         "insert into marts.fct_measure_quarter select * from marts.fct_measure_quarter"
         " where area_code = 'E06000005' and measure_id = '1.3' and quarter = 1",
-        "unique_combination_fct_measure_quarter",
+        "one_figure_per_area_series_and_quarter",
     ),
     "ytd-slip-in-another-area": (
         "update marts.fct_measure_quarter set ytd_value = ytd_value + 1"
         " where area_code = 'E06000002' and measure_id = '4.1' and fiscal_year = '2016/17'"
         " and quarter = 3",
-        "fct_measure_quarter_ytd_sums_usable_quarters",
+        "year_to_date_sums_the_usable_quarters",
     ),
 }
 
