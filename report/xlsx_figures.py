@@ -37,7 +37,7 @@ FIGURES = (
     ("ytd_change", "Year to date change", "signed_count", "points"),
     ("ytd_pct_change", "Year to date % change", "pct_change", "pct_change"),
     ("baseline", "Baseline", "count", "percent"),
-    ("target_value", "Target", "count", "percent"),
+    ("target_value", "Target for the year", "count", "percent"),
     ("assessed_value", "Assessed (year to date compared)", "count", "percent"),
     ("comparator_value", "Compared with (baseline share or target)", "count", "percent"),
 )

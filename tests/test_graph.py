@@ -342,7 +342,5 @@ def test_bad_idva_file_costs_only_its_series_and_a_corrected_file_clears_it(grap
     checks = evaluations(good)
     cleared = checks[("raw/idva_referrals", "rejected_files")]
     assert cleared.passed and cleared.metadata["rejected_files_resolved"].value == 1
-    assert checks[
-        ("marts/fct_measure_quarter", "a_figure_row_for_every_spine_quarter")
-    ].passed
+    assert checks[("marts/fct_measure_quarter", "a_figure_row_for_every_spine_quarter")].passed
     assert all(idva_quarters(graph)[key][0] != "rejected" for key in idva_q1)

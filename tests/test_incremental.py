@@ -58,6 +58,12 @@ def published(data: Path) -> dict[str, list[tuple]]:
     return rows
 
 
+# A mart of the publication history: each run's report freezes the figures it showed
+# (orchestration/revisions.py), so the run after it compares against one more publication
+# whether it is partial or full; its equality is not a property of the partial build.
+PUBLICATION_HISTORY = {"fct_figure_revisions"}
+
+
 def partial_then_full(data: Path, capsys) -> dict[str, list[tuple]]:
     assert run.main([]) == 0
     out = capsys.readouterr().out
@@ -67,6 +73,8 @@ def partial_then_full(data: Path, capsys) -> dict[str, list[tuple]]:
     full = published(data)
     assert sorted(partial) == sorted(full)
     for table in full:
+        if table in PUBLICATION_HISTORY:
+            continue
         assert partial[table] == full[table], f"{table} differs after a full rebuild"
     return full
 

@@ -409,10 +409,15 @@ def test_nightly_job_publishes_while_bi_readers_query(
 def test_a_failed_build_publishes_nothing(pipeline: Pipeline) -> None:
     before = fingerprint(pipeline.serving)
     parquet_before = {p.name: fingerprint(p) for p in pipeline.parquet.glob("*.parquet")}
+    # a file that loads but breaks the feed's contract over the loaded rows: a referral id
+    # already delivered for 2016/17 reused for a 2017/18 referral (a rejected file would
+    # cost only its own series and publish the rest: tests/test_isolation.py)
+    earlier = sorted((pipeline.landing / "idva_referrals").glob("*.csv"))[-1]
+    reused = earlier.read_text(encoding="utf-8-sig").splitlines()[1].split(",")[0]
     bad = pipeline.landing / "idva_referrals" / "idva_referrals_2017-18_Q1.csv"
     bad.write_text(
         "referral_id,referral_date,client_ref,risk_level,assessment_outcome,engagement,"
-        "referred_to_programme\nR1,03/04/2017,CL-1,high,worked_with,maybe,Y\n",
+        f"referred_to_programme\n{reused},03/04/2017,CL-1,high,worked_with,engaged,Y\n",
         encoding="utf-8",
     )
     delivered = datetime(2017, 5, 20).timestamp()

@@ -117,7 +117,7 @@ def test_every_series_prints_the_plan_years_outturns_and_verdicts(
     assert years == ["2014/15", "2015/16", "2016/17"]  # the three-year plan
     verdicts = _rows(
         report,
-        "select t.measure_id, t.series, t.fiscal_year, t.status, f.unit,"
+        "select t.measure_id, t.series, t.fiscal_year, t.status_label as status, f.unit,"
         " coalesce(t.assessed_value, f.ytd_value) as outturn"
         " from marts.fct_target_status t join marts.fct_measure_quarter f"
         " using (area_code, measure_id, series, fiscal_year, quarter)"
@@ -183,11 +183,12 @@ def _summary(report: SampleReport) -> str:
 def test_summary_says_what_changed_since_last_quarter(report: SampleReport) -> None:
     moved = _rows(
         report,
-        "select q4.measure_id || ' ' || q4.series as key, q3.rag as was, q4.rag as now"
+        "select q4.measure_id || ' ' || q4.series as key, q3.rag_label as was,"
+        " q4.rag_label as now"
         " from marts.fct_target_status q4 join marts.fct_target_status q3"
         " using (area_code, measure_id, series, fiscal_year)"
         " where q4.fiscal_year = '2016/17' and q4.quarter = 4 and q3.quarter = 3"
-        " and coalesce(q3.rag, 'Grey') <> coalesce(q4.rag, 'Grey')",
+        " and coalesce(q3.rag, 'grey') <> coalesce(q4.rag, 'grey')",
     )
     summary = _summary(report)
     assert "What changed since 2016/17 Q3" in summary
@@ -284,7 +285,8 @@ def test_figures_sheet_holds_the_marts_numbers(
     facts = _rows(
         report,
         "select f.measure_id, f.series, f.unit, f.value, f.ytd_value, f.data_status,"
-        " t.target_value from marts.fct_measure_quarter f join marts.fct_target_status t"
+        " t.target_value_year as target_value"
+        " from marts.fct_measure_quarter f join marts.fct_target_status t"
         " using (area_code, measure_id, series, fiscal_year, quarter)"
         " where f.fiscal_year = '2016/17' and f.quarter = 4",
     )
@@ -294,7 +296,7 @@ def test_figures_sheet_holds_the_marts_numbers(
         for figure, wanted in (
             ("Value", fact["value"]),
             ("Year to date", fact["ytd_value"]),
-            ("Target", fact["target_value"]),
+            ("Target for the year", fact["target_value"]),
         ):
             cell = cells[(*key, figure)][col["Number"]]
             if wanted is None:

@@ -77,10 +77,13 @@ def test_revised_figures_are_listed_with_both_values_and_why(tmp_path: Path) -> 
             " where figure = 'value'",
         )
     )
-    with pytest.raises(RevisionLedgerError, match="already frozen"):
-        freeze_published_figures(
-            warehouse, area_code=AREA, fiscal_year="2015/16", quarter=3, published_at=Q3_PUBLISHED
-        )
+    # the same figures again (a re-run of the report): nothing appended, nothing doubled
+    again = freeze_published_figures(
+        warehouse, area_code=AREA, fiscal_year="2015/16", quarter=3, published_at=Q3_PUBLISHED
+    )
+    assert again == 0
+    (rows,) = _query(warehouse, "select count(*) from revisions.published_figures")
+    assert rows == (frozen,)
 
     _dbt(warehouse, tmp_path, Q4_AS_OF, "+fct_figure_revisions")
     freeze_published_figures(

@@ -14,16 +14,19 @@ import json
 import subprocess
 import sys
 import time
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from expectations.feed_suites import validate_ledger
+from ingest.feeds import FEEDS
 from report import build_report, write_report
 from report.publish import BUILDS, publish_folder
 from tests.conftest import IDVA_HEADER, IDVA_ROWS, csv_text
-from tests.test_dbt_marts import sample_build
+from tests.test_dbt_marts import DBT, REPO, dbt_env, sample_build
 from tests.test_expectations import evaluations, materialize
 
 HOSTILE_FILE = "<img src=x onerror=alert('x')>.csv"
@@ -101,13 +104,39 @@ def hostile_deliveries(deliver) -> None:
     deliver(f"idva_referrals/{HOSTILE_FILE}", csv_text(IDVA_HEADER, rows), mtime=T0)
 
 
+def build_rejected_deliveries_view(settings) -> None:
+    """dbt builds the view the rejected_files check reads (and its seed) on the test's
+    warehouse, as the nightly job does after ingest."""
+    root = Path(settings.warehouse).parent
+    command = [DBT, "build", "--select", "+int_ingest__rejected_deliveries"]
+    command += ["--resource-type", "seed", "--resource-type", "model"]
+    command += ["--project-dir", str(REPO), "--profiles-dir", str(REPO)]
+    command += ["--target-path", str(root / "target"), "--log-path", str(root / "logs")]
+    done = subprocess.run(
+        command,
+        cwd=REPO,
+        # the deliveries arrived "yesterday": as of today, so they count
+        env=dbt_env(Path(settings.warehouse)) | {"CSP_AS_OF": date.today().isoformat()},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:]
+
+
 def test_hostile_file_names_and_cells_are_text_in_data_docs_and_nothing_is_fetched(
     settings, deliver
 ):
     hostile_deliveries(deliver)
     result = materialize(settings)
-    contract = evaluations(result)[("idva_referrals", "contract")]
-    assert not contract.passed  # the rejected file is outstanding
+    # a rejected file costs only its own series: the contract over the loaded rows holds,
+    # the rejected_files check (the ledger suite, over the dbt view) lists the file
+    assert evaluations(result)[("idva_referrals", "contract")].passed
+    build_rejected_deliveries_view(settings)
+    ledger_report = validate_ledger(settings, FEEDS["idva_referrals"])
+    assert [r.delivery.file_name for r in ledger_report.outstanding] == [
+        f"idva_referrals/{HOSTILE_FILE}"
+    ]
     docs = Path(settings.warehouse).parent / "gx_data_docs"
     pages = scan_all(docs)
     ledger = [name for name in pages if "/ledger/" in name and name.startswith("validations")]
@@ -128,7 +157,7 @@ def test_corrupt_or_empty_gx_store_files_are_rebuilt_from_code(settings, deliver
     store = Path(settings.warehouse).parent / "gx"
     suites = sorted((store / "expectations").rglob("*.json"))
     results = sorted((store / "validations").rglob("*.json"))
-    assert len(suites) >= 3 and results
+    assert len(suites) >= 2 and results  # contract and volume (the ledger suite: rejected_files)
     for path in suites[1:]:
         path.write_bytes(b"")  # what a full disk left behind
     suites[0].write_text('{"name": "feed.idva_referr')  # cut mid-write
