@@ -4,7 +4,7 @@ Two warehouses on the same sample landing folder, each materialised in-process w
 every unpartitioned asset and check of the code location (ingest, dbt, GX checks,
 serving copy, chase lists):
 
-- *clean*: the sample as it is;
+- *clean*: the sample as it is (the session's clean graph build, ``tests.test_graph.clean_graph``);
 - *bad*: a fresh warehouse, the sample plus three rejected re-sends of 2016/17 Q3 — a
   police ASB extract for December (a date that is not a date), the council's MAASBT
   quarter (the same) and Probation's partner return with quarter ``Q5`` (its period cannot
