@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 from ingest.config import Settings
 from ingest.loader import FileResult, ingest_landing
@@ -53,6 +54,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     heavy = {item.path for item in items if item.get_closest_marker("slow")}
     heavy |= {item.path for item in items if item.get_closest_marker("faults")}
     items.sort(key=lambda item: item.path not in heavy)  # stable: order within a file kept
+
+
+def session_cache(
+    factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """A folder built once per test session and shared by every xdist worker: the first
+    caller runs ``build(folder)`` under a file lock, the others wait for it and reuse the
+    folder. Callers copy what they change (``shutil.copytree``, which keeps the landing
+    files' times) and never write into it. It lives beside the workers' base temporary
+    folders (one session's parent folder; without xdist, the session's own one)."""
+    base = factory.getbasetemp()
+    root = base.parent if _WORKER else base
+    folder = root / f"cache-{name}"
+    done = folder / ".built"
+    with FileLock(str(root / f"cache-{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a build that failed part-way
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
 
 
 def parse_manifest_if_stale() -> None:

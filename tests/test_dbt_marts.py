@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -37,7 +38,7 @@ import pytest
 from ingest.config import Settings
 from ingest.loader import ingest_landing
 from ingest.sample_data import generate
-from tests.conftest import DESIGN, SEEDS
+from tests.conftest import DESIGN, SEEDS, session_cache
 
 REPO = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -97,14 +98,19 @@ _BUILDS: dict[int, SampleBuild] = {}
 
 
 def sample_build(factory: pytest.TempPathFactory) -> SampleBuild:
-    """Generate, ingest and ``dbt build`` the sample data, once per test session."""
+    """Generate, ingest and ``dbt build`` the sample data once per test session (shared by
+    the xdist workers, ``tests.conftest.session_cache``); each worker reads its own copy."""
     if id(factory) not in _BUILDS:
-        _BUILDS[id(factory)] = _build(factory)
+        cache = session_cache(factory, "dbt_sample", _build)
+        root = factory.mktemp("dbt_sample")
+        shutil.copytree(cache, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("logs"))
+        target = root / "target"
+        seconds = json.loads((target / "run_results.json").read_text())["elapsed_time"]
+        _BUILDS[id(factory)] = SampleBuild(root / "warehouse.duckdb", target, seconds)
     return _BUILDS[id(factory)]
 
 
-def _build(factory: pytest.TempPathFactory) -> SampleBuild:
-    root = factory.mktemp("dbt_sample")
+def _build(root: Path) -> None:
     landing, warehouse = root / "landing", root / "warehouse.duckdb"
     generate(landing)
     ingest_landing(Settings(landing=landing, warehouse=warehouse, as_of=AS_OF, area_code=AREA[0]))
@@ -115,8 +121,6 @@ def _build(factory: pytest.TempPathFactory) -> SampleBuild:
         command, cwd=REPO, env=dbt_env(warehouse), capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-6000:]}{result.stderr}"
-    seconds = json.loads((target / "run_results.json").read_text())["elapsed_time"]
-    return SampleBuild(warehouse, target, seconds)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ contract and volume checks, the dbt tests and the mart suites.  Then:
 
 import csv
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,8 +24,15 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from dagster._serdes import deserialize_value, serialize_value
 
-from tests.conftest import DESIGN, IDVA_HEADER, csv_text, parse_manifest_if_stale
+from tests.conftest import (
+    DESIGN,
+    IDVA_HEADER,
+    csv_text,
+    parse_manifest_if_stale,
+    session_cache,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = "2017-05-31"
@@ -86,20 +94,46 @@ def materialize_all(landing: Path, warehouse: Path, selection: dg.AssetSelection
     )
 
 
-@pytest.fixture(scope="module")
-def graph(tmp_path_factory: pytest.TempPathFactory):
+def sample_env(mp: pytest.MonkeyPatch, root: Path) -> None:
+    """The environment of a graph run in ``root``: no user settings, dbt output in root."""
+    for name in ("CSP_VOLUME_TOLERANCE", "CSP_PSEUDONYM_KEY", "CSP_AREA", "CSP_AS_OF"):
+        mp.delenv(name, raising=False)
+    mp.setenv("DBT_TARGET_PATH", str(root / "target"))
+    mp.setenv("DBT_LOG_PATH", str(root / "logs"))
+
+
+def _build_clean_graph(folder: Path) -> None:
     from ingest.sample_data import generate
 
+    with pytest.MonkeyPatch.context() as mp:
+        sample_env(mp, folder)
+        parse_manifest_if_stale()
+        generate(folder / "landing")
+        result = materialize_all(folder / "landing", folder / "warehouse.duckdb")
+    # the run and its events, as Dagster serialises them to its event log
+    (folder / "run.json").write_text(serialize_value([result.dagster_run, result.all_events]))
+
+
+def clean_graph(factory: pytest.TempPathFactory, root: Path) -> dg.ExecuteInProcessResult:
+    """The whole graph materialised on the clean sample (``materialize_all``, as of
+    2017-05-31 for E06000004), once per session (``tests.conftest.session_cache``): copied
+    into ``root`` (landing/, warehouse.duckdb and what the run wrote beside it). Returns
+    that run's result, rebuilt from its recorded run and events."""
+    cache = session_cache(factory, "graph_sample", _build_clean_graph)
+    skip = shutil.ignore_patterns("run.json", "target", "logs", ".built")
+    shutil.copytree(cache, root, dirs_exist_ok=True, ignore=skip)
+    run, events = deserialize_value((cache / "run.json").read_text())
+    return dg.ExecuteInProcessResult(events, run, None, job_def=None)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("graph")
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("CSP_VOLUME_TOLERANCE", "CSP_PSEUDONYM_KEY", "CSP_AREA", "CSP_AS_OF"):
-            mp.delenv(name, raising=False)
-        mp.setenv("DBT_TARGET_PATH", str(root / "target"))
-        mp.setenv("DBT_LOG_PATH", str(root / "logs"))
+        sample_env(mp, root)
         parse_manifest_if_stale()
-        landing, warehouse = root / "landing", root / "warehouse.duckdb"
-        generate(landing)
-        yield Graph(root, landing, warehouse, materialize_all(landing, warehouse))
+        first = clean_graph(tmp_path_factory, root)
+        yield Graph(root, root / "landing", root / "warehouse.duckdb", first)
 
 
 def deliver(path: Path, text: str, mtime: float) -> None:

@@ -4,7 +4,7 @@ Two warehouses on the same sample landing folder, each materialised in-process w
 every unpartitioned asset and check of the code location (ingest, dbt, GX checks,
 serving copy, chase lists):
 
-- *clean*: the sample as it is;
+- *clean*: the sample as it is (the session's clean graph build, ``tests.test_graph.clean_graph``);
 - *bad*: a fresh warehouse, the sample plus three rejected re-sends of 2016/17 Q3 — a
   police ASB extract for December (a date that is not a date), the council's MAASBT
   quarter (the same) and Probation's partner return with quarter ``Q5`` (its period cannot
@@ -31,10 +31,12 @@ import pytest
 from orchestration.publish import serving_path
 from tests.test_graph import (
     REPORT_YEAR,
+    clean_graph,
     evaluations,
     materialize_all,
     materialized,
     parse_manifest_if_stale,
+    sample_env,
 )
 
 pytestmark = pytest.mark.slow
@@ -86,25 +88,19 @@ def deliver_bytes(path: Path, data: bytes, mtime: float) -> None:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory):
-    from ingest.sample_data import generate
-
     root = tmp_path_factory.mktemp("isolation")
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("CSP_VOLUME_TOLERANCE", "CSP_PSEUDONYM_KEY", "CSP_AREA", "CSP_AS_OF"):
-            mp.delenv(name, raising=False)
-        mp.setenv("DBT_TARGET_PATH", str(root / "target"))
-        mp.setenv("DBT_LOG_PATH", str(root / "logs"))
+        sample_env(mp, root)
         parse_manifest_if_stale()
-        clean_landing, bad_landing = root / "clean", root / "bad"
-        CLEAN(root).parent.mkdir()
+        bad_landing = root / "bad"
         BAD_WH(root).parent.mkdir()
-        generate(clean_landing)
-        shutil.copytree(clean_landing, bad_landing)
+        # the clean run: the session's clean graph build (the same materialize_all)
+        clean = clean_graph(tmp_path_factory, CLEAN(root).parent)
+        shutil.copytree(CLEAN(root).parent / "landing", bad_landing)
         for name, (good, old, new) in BAD.items():
             data = (bad_landing / good).read_bytes()
             assert old in data
             deliver_bytes(bad_landing / name, data.replace(old, new, 1), ARRIVED)
-        clean = materialize_all(clean_landing, CLEAN(root))
         bad = materialize_all(bad_landing, BAD_WH(root))
         yield root, clean, bad
 
