@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,9 @@ def build_fingerprint(settings: Settings, last_load_id: int) -> dict[str, str | 
         "last_load_id": last_load_id,
         "as_of": settings.effective_as_of.isoformat(),
         "area": settings.area_code,
+        # dbt reads the home area from the environment (var home_area): a changed home
+        # area rebuilds everything, as a changed area does
+        "home_area": os.environ.get("CSP_HOME_AREA") or settings.area_code,
         "project": project_checksum(),
     }
 
@@ -165,6 +169,7 @@ def plan_run(settings: Settings) -> RunPlan:
     for key, why in (
         ("last_load_id", "the ledger holds loads the last published build did not use"),
         ("area", "the area changed"),
+        ("home_area", "the home area (CSP_HOME_AREA) changed"),
         ("project", "the dbt project changed"),
     ):
         if recorded.get(key) != current[key]:

@@ -144,7 +144,7 @@ def _publish_fingerprint(settings: Settings) -> None:
     build_state_path(settings).write_text(json.dumps(build_fingerprint(settings, last)))
 
 
-def test_the_plan_names_what_changed(settings, deliver, ingest):
+def test_the_plan_names_what_changed(settings, deliver, ingest, monkeypatch):
     """plan_run, without a pipeline: skip, partial by feed, as-of moved, full when unsure."""
     assert plan_run(settings).full == "no published build is recorded"
     first = deliver("idva_referrals/q3.csv", csv_text(IDVA_HEADER, IDVA_ROWS), mtime=1_480_000_000)
@@ -174,6 +174,9 @@ def test_the_plan_names_what_changed(settings, deliver, ingest):
     assert plan_run(settings).skip
     other = dataclasses.replace(settings, area_code="E06000001")
     assert plan_run(other).full == "the area changed"
+    # the home area reaches dbt through the environment only: changing it rebuilds too
+    monkeypatch.setenv("CSP_HOME_AREA", "E06000001")
+    assert plan_run(settings).full == "the home area (CSP_HOME_AREA) changed"
 
 
 def test_the_project_checksum_follows_the_dbt_files(tmp_path):
