@@ -10,9 +10,18 @@ The manifest is built by a command, never when this module is imported:
 dbt sources carry ``meta.dagster.asset_key`` equal to the ingest assets' keys
 (``raw/<feed>``, ``raw/load_log``), so lineage runs unbroken from each landing
 feed to each mart; dbt tests become asset checks.  Every dbt run writes the same
-DuckDB file as the ingest, so the dbt assets share the ingest's one-writer pool,
-and dbt itself runs with ``threads: 1`` and the pipeline's DuckDB memory cap
-(profiles.yml reads ``CSP_DUCKDB_MEMORY_LIMIT``, which ``warehouse_env`` sets).
+DuckDB file as the ingest, so the dbt assets share the ingest's one-writer pool
+(dbt's two threads are two cursors of one DuckDB connection in one process, which
+DuckDB allows) and the pipeline's DuckDB memory cap (profiles.yml reads
+``CSP_DUCKDB_MEMORY_LIMIT``, which ``warehouse_env`` sets).
+
+The pipeline's build leaves out dbt's unit tests (``--exclude-resource-type
+unit_test``): their inputs are fixed rows, so they test the SQL, not the night's data,
+and dbt's docs advise running them in development and CI only. ``make test`` runs them
+(tests/test_dbt_unit.py, in the test session's one ``dbt build``). dbt's own log file
+(``dbt.log`` in the step's target folder) is written at ``info`` unless
+``DBT_LOG_LEVEL_FILE`` says otherwise (``debug`` adds every SQL statement, and costs
+about a tenth of a build).
 
 What a build was made from is recorded only once it is published (the ``serving``
 asset, orchestration/publish.py), so a failed publish is retried by the next nightly.
@@ -136,16 +145,19 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
 
 
 def dbt_build_args(settings: Settings) -> list[str]:
-    return ["build", "--vars", json.dumps(dbt_vars(settings), sort_keys=True)]
+    """``dbt build`` of the run's selection with the run's vars, without the unit tests."""
+    args = ["build", "--vars", json.dumps(dbt_vars(settings), sort_keys=True)]
+    return [*args, "--exclude-resource-type", "unit_test"]
 
 
 @contextlib.contextmanager
 def warehouse_env(settings: Settings) -> Iterator[None]:
     """CSP_WAREHOUSE and CSP_DUCKDB_MEMORY_LIMIT for the dbt subprocess (profiles.yml
-    reads them) while it starts."""
+    reads them) while it starts, and its log file's level (info unless set)."""
     values = {
         "CSP_WAREHOUSE": str(Path(settings.warehouse).resolve()),
         "CSP_DUCKDB_MEMORY_LIMIT": memory_limit(),
+        "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE") or "info",
     }
     previous = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
