@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from ingest.config import Settings
-from orchestration.changes import nothing_to_do
+from orchestration.changes import plan_run
 from orchestration.resources import WRITER_TAG
 
 NIGHTLY_CRON = "0 2 * * *"
@@ -28,10 +28,14 @@ nightly_job = dg.define_asset_job(
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every night at 02:00 UK time; skipped when no landing file is new or"
-    " changed and the marts were already built for this as-of date.",
+    " changed and the marts were already built for this as-of date; otherwise it runs what"
+    " `make run` would: the feeds with new files and what is downstream of them (and of"
+    " the models that read the as-of date when it moved), or everything when in doubt.",
 )
 def nightly_schedule(context: dg.ScheduleEvaluationContext):
-    reason = nothing_to_do(Settings.from_env())
-    if reason:
-        return dg.SkipReason(reason)
-    return dg.RunRequest()
+    from orchestration.selection import nightly_request
+
+    plan = plan_run(Settings.from_env())
+    if plan.skip:
+        return dg.SkipReason(plan.skip)
+    return nightly_request(context, plan)

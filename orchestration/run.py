@@ -97,26 +97,15 @@ def skip_line(reason: str) -> str:
 def partial_job(defs, job_name: str, plan):
     """The job to run for ``plan``: the whole job, or its subset downstream of the feeds
     with new files (and of the models that read the as-of date, when it moved)."""
-    import dagster as dg
-
-    from orchestration.dbt_assets import as_of_asset_keys
-    from orchestration.freshness import feed_freshness
+    from orchestration.selection import nightly_subset
 
     job = defs.resolve_job_def(job_name)
-    if job_name != NIGHTLY or plan.full or plan.skip:
+    if job_name != NIGHTLY:
         return job
-    roots = [dg.AssetKey(["raw", feed]) for feed in plan.feeds]
-    if roots or plan.unowned:
-        roots.append(dg.AssetKey(["raw", "load_log"]))
-    if plan.as_of_changed:
-        roots += as_of_asset_keys()
-    graph = defs.resolve_asset_graph()
-    in_job = set(job.asset_layer.asset_graph.get_all_asset_keys())
-    selected = dg.AssetSelection.assets(*roots).downstream().resolve(graph) & in_job
-    checks = {key for key in job.asset_layer.asset_graph.asset_check_keys}
-    chosen = {key for key in checks if key.asset_key in selected}
-    chosen |= set(feed_freshness.check_keys) & checks  # they read fct_missing_returns
-    return job.get_subset(asset_selection=selected, asset_check_selection=chosen)
+    subset = nightly_subset(job, defs.resolve_asset_graph(), plan)
+    if subset is None:
+        return job
+    return job.get_subset(asset_selection=subset.assets, asset_check_selection=subset.checks)
 
 
 def run(job_name: str = NIGHTLY, run_config: dict | None = None, full: bool = False) -> int:

@@ -96,13 +96,24 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Starts the pipeline when files arrive in (or change in) the landing"
-        " folder that the ledger (raw.load_log) does not already hold.",
+        " folder that the ledger (raw.load_log) does not already hold: the feeds with new"
+        " files and what is downstream of them, as `make run` would.",
     )
     def _sensor(context: dg.SensorEvaluationContext):
-        decision = evaluate_landing(Settings.from_env(), context.cursor)
+        from orchestration.changes import plan_run
+        from orchestration.selection import nightly_request
+
+        settings = Settings.from_env()
+        decision = evaluate_landing(settings, context.cursor)
         if decision.cursor != context.cursor:
             context.update_cursor(decision.cursor)
-        return decision.request or dg.SkipReason(decision.skip)
+        if decision.request is None:
+            return dg.SkipReason(decision.skip)
+        # what `make run` would run: the feeds with new files and what is downstream
+        request = decision.request
+        return nightly_request(
+            context, plan_run(settings), run_key=request.run_key, tags=dict(request.tags)
+        )
 
     return _sensor
 

@@ -6,6 +6,7 @@ once a new file is dropped, and a skip (cursor kept) while a writer holds the wa
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -14,8 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
+from ingest.config import Settings
+from ingest.ledger import last_load_id
+from orchestration.changes import build_fingerprint, build_state_path, plan_run
 from orchestration.definitions import defs
 from orchestration.sensors import landing_fingerprint
 from tests.conftest import IDVA_HEADER, IDVA_ROWS, csv_text
@@ -120,3 +125,55 @@ def test_a_symbolic_link_in_the_landing_folder_is_not_followed(built):
     result, kept = _tick(cursor)
     assert isinstance(result, dg.SkipReason), result
     assert kept == cursor  # the link is not part of the fingerprint
+
+
+def _publish_record(warehouse: Path) -> Settings:
+    """What the ``serving`` asset records after publishing the build (as make run would)."""
+    settings = Settings.from_env()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        last = last_load_id(con)
+    finally:
+        con.close()
+    build_state_path(settings).write_text(json.dumps(build_fingerprint(settings, last)))
+    return settings
+
+
+def test_the_daemon_runs_what_make_run_would_a_new_files_feed_and_downstream(built, monkeypatch):
+    """After a published build, a new IDVA file: the sensor and the nightly schedule ask
+    for the IDVA feed, the ledger and what is downstream of them (the subset `make run`
+    runs, orchestration/selection.py), not the other feeds; the subset is launchable."""
+    landing, warehouse = built
+    monkeypatch.setenv("CSP_AS_OF", "2017-05-31")
+    settings = _publish_record(warehouse)
+    assert plan_run(settings).skip
+    (landing / "idva_referrals" / "late-delivery.csv").write_text(csv_text(IDVA_HEADER, IDVA_ROWS))
+    plan = plan_run(settings)
+    assert plan.feeds == ("idva_referrals",) and not plan.full
+
+    repository = defs.get_repository_def()
+    with dg.build_sensor_context(cursor=None, repository_def=repository) as context:
+        sensed = defs.resolve_sensor_def("landing_folder_sensor")(context)
+    schedule = defs.resolve_schedule_def("csp_nightly_schedule")
+    with dg.build_schedule_context(repository_def=repository) as context:
+        scheduled = schedule.evaluate_tick(context).run_requests[0]
+
+    job = defs.resolve_job_def("csp_nightly")
+    for request in (sensed, scheduled):
+        assert isinstance(request, dg.RunRequest), request
+        assets = {key.to_user_string() for key in request.asset_selection}
+        assert {"raw/idva_referrals", "raw/load_log", "marts/fct_measure_quarter"} <= assets
+        assert "serving" in assets and "raw/police_asb_incidents" not in assets
+        checks = {(c.asset_key.to_user_string(), c.name) for c in request.asset_check_keys}
+        assert ("raw/idva_referrals", "contract") in checks
+        # the other feeds' freshness checks run (they read fct_missing_returns); no other
+        assert {name for asset, name in checks if asset == "raw/police_asb_incidents"} == {
+            "freshness"
+        }
+        assert "partial build" in request.tags["csp/plan"]
+        subset = job.get_subset(
+            asset_selection=set(request.asset_selection),
+            asset_check_selection=set(request.asset_check_keys),
+        )
+        steps = {node.name for node in subset.graph.nodes}
+        assert "raw__idva_referrals" in steps and "raw__police_asb_incidents" not in steps
