@@ -6,7 +6,9 @@
     clause between relations `left` and `right` (columns_equal, macros/analysis_stats.sql).
 -#}
 {% macro same_series(left, right, with_area=false) -%}
-    {{ columns_equal(left, right, (['area_code'] if with_area else []) + ['measure_id', 'series']) }}
+    {{ columns_equal(
+        left, right, (['area_code'] if with_area else []) + ['measure_id', 'series']
+    ) }}
 {%- endmacro %}
 
 {% macro same_series_quarter(left, right, with_area=true) -%}
