@@ -102,21 +102,13 @@ catalogue as (
 
     from measures
     inner join computation
-        on
-            measures.measure_id = computation.measure_id
-            and measures.series = computation.series
+        on {{ same_series('measures', 'computation') }}
     inner join due_days
-        on
-            measures.measure_id = due_days.measure_id
-            and measures.series = due_days.series
+        on {{ same_series('measures', 'due_days') }}
     left join wording
-        on
-            measures.measure_id = wording.measure_id
-            and measures.series = wording.series
+        on {{ same_series('measures', 'wording') }}
     left join policeuk_series
-        on
-            measures.measure_id = policeuk_series.measure_id
-            and measures.series = policeuk_series.series
+        on {{ same_series('measures', 'policeuk_series') }}
 
 )
 

@@ -130,30 +130,15 @@ joined as (
 
     from spine
     inner join catalogue
-        on
-            spine.measure_id = catalogue.measure_id
-            and spine.series = catalogue.series
+        on {{ same_series('spine', 'catalogue') }}
     left join computed
-        on
-            spine.area_code = computed.area_code
-            and spine.measure_id = computed.measure_id
-            and spine.series = computed.series
-            and spine.fiscal_year = computed.fiscal_year
-            and spine.quarter = computed.quarter
+        on {{ same_series_quarter('spine', 'computed') }}
     left join partner_notes
         on
             spine.is_home_area
-            and spine.measure_id = partner_notes.measure_id
-            and spine.series = partner_notes.series
-            and spine.fiscal_year = partner_notes.fiscal_year
-            and spine.quarter = partner_notes.quarter
+            and {{ same_series_quarter('spine', 'partner_notes', with_area=false) }}
     left join rejections
-        on
-            spine.area_code = rejections.area_code
-            and spine.measure_id = rejections.measure_id
-            and spine.series = rejections.series
-            and spine.fiscal_year = rejections.fiscal_year
-            and spine.quarter = rejections.quarter
+        on {{ same_series_quarter('spine', 'rejections') }}
 
 ),
 

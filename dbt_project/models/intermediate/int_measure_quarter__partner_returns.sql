@@ -33,9 +33,7 @@ valued as (
 
     from returns
     inner join catalogue
-        on
-            returns.measure_id = catalogue.measure_id
-            and returns.series = catalogue.series
+        on {{ same_series('returns', 'catalogue') }}
 
 ),
 

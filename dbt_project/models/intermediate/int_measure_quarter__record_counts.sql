@@ -231,12 +231,7 @@ quarter_values as (
 
     from quarter_coverage
     left join record_counts
-        on
-            quarter_coverage.area_code = record_counts.area_code
-            and quarter_coverage.measure_id = record_counts.measure_id
-            and quarter_coverage.series = record_counts.series
-            and quarter_coverage.fiscal_year = record_counts.fiscal_year
-            and quarter_coverage.quarter = record_counts.quarter
+        on {{ same_series_quarter('quarter_coverage', 'record_counts') }}
 
 )
 

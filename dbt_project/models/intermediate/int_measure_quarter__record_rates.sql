@@ -155,11 +155,7 @@ final as (
 
     from quarter_coverage
     left join quarter_rates
-        on
-            quarter_coverage.measure_id = quarter_rates.measure_id
-            and quarter_coverage.series = quarter_rates.series
-            and quarter_coverage.fiscal_year = quarter_rates.fiscal_year
-            and quarter_coverage.quarter = quarter_rates.quarter
+        on {{ same_series_quarter('quarter_coverage', 'quarter_rates', with_area=false) }}
 
 )
 

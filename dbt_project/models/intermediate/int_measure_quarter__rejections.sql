@@ -149,10 +149,7 @@ final as (
     inner join rejections on fed.load_id = rejections.load_id
     inner join spine
         on
-            fed.measure_id = spine.measure_id
-            and fed.series = spine.series
-            and fed.fiscal_year = spine.fiscal_year
-            and fed.quarter = spine.quarter
+            {{ same_series_quarter('fed', 'spine', with_area=false) }}
             and coalesce(fed.area_code, spine.area_code) = spine.area_code
             and (fed.area_code is not null or spine.is_home_area)
     group by all

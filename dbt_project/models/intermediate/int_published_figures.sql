@@ -32,9 +32,7 @@ published as (
 
     from published_source
     left join catalogue
-        on
-            published_source.measure_id = catalogue.measure_id
-            and published_source.series = catalogue.series
+        on {{ same_series('published_source', 'catalogue') }}
 
 )
 

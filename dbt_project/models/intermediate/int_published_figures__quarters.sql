@@ -76,26 +76,14 @@ quarters_derived as (
 
     select
         *,
-        case
-            when values_so_far = quarter then sum_values
-            when quarter = 1 then value
-            else previous_ytd_value + value
-        end as derived_ytd_value,
-        case
-            when values_so_far = quarter
-                then 'the published quarters add up to'
-            else 'the previous quarter''s year to date plus the quarter gives'
-        end as derived_ytd_value_how,
-        case
-            when last_years_so_far = quarter then sum_last_years
-            when quarter = 1 then last_year_value
-            else previous_ytd_last_year + last_year_value
-        end as derived_ytd_last_year,
-        case
-            when last_years_so_far = quarter
-                then 'the published last-year quarters add up to'
-            else 'the previous quarter''s year to date last year plus the quarter gives'
-        end as derived_ytd_last_year_how
+        {{ derived_ytd(
+            'derived_ytd_value', 'value', 'values_so_far', 'sum_values', 'previous_ytd_value',
+            which='', ytd_which=''
+        ) }},
+        {{ derived_ytd(
+            'derived_ytd_last_year', 'last_year_value', 'last_years_so_far', 'sum_last_years',
+            'previous_ytd_last_year', which='last-year ', ytd_which=' last year'
+        ) }}
 
     from quarters
 

@@ -21,12 +21,7 @@ facts as (
 
     from {{ ref('fct_measure_quarter') }} as measure_quarters
     left join {{ ref('fct_target_status') }} as targets
-        on
-            measure_quarters.area_code = targets.area_code
-            and measure_quarters.measure_id = targets.measure_id
-            and measure_quarters.series = targets.series
-            and measure_quarters.fiscal_year = targets.fiscal_year
-            and measure_quarters.quarter = targets.quarter
+        on {{ same_series_quarter('measure_quarters', 'targets') }}
     where
         measure_quarters.area_code in (select partnership_area.area_code from partnership_area)
 

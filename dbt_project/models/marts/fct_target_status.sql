@@ -78,16 +78,9 @@ plan_quarters as (
 
     from facts
     inner join catalogue
-        on
-            facts.measure_id = catalogue.measure_id
-            and facts.series = catalogue.series
+        on {{ same_series('facts', 'catalogue') }}
     left join received
-        on
-            facts.area_code = received.area_code
-            and facts.measure_id = received.measure_id
-            and facts.series = received.series
-            and facts.fiscal_year = received.fiscal_year
-            and facts.quarter = received.quarter
+        on {{ same_series_quarter('facts', 'received') }}
     left join home_area
         on facts.area_code = home_area.area_code
     left join targets

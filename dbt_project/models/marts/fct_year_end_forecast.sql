@@ -73,14 +73,9 @@ profiled as (
 
     from targets
     inner join spread
-        on {{ columns_equal(
-            'targets', 'spread', ['area_code', 'measure_id', 'series', 'fiscal_year', 'quarter']
-        ) }}
+        on {{ same_series_quarter('targets', 'spread') }}
     inner join measures
-        on
-            targets.area_code = measures.area_code
-            and targets.measure_id = measures.measure_id
-            and targets.series = measures.series
+        on {{ same_series('targets', 'measures', with_area=true) }}
     left join history
         on
             targets.area_code = history.area_code
