@@ -127,3 +127,14 @@ def test_dagster_materialises_a_dbt_selection(
     finally:
         con.close()
     assert row == (*AREA, 4 * 6 + 4)  # 2010/11 .. 2016/17 ended by 31 May 2017
+
+    # the build's parse state is kept for the next one (keep_partial_parse): the same
+    # selection again, same vars and warehouse, and dbt parses only what changed (nothing)
+    kept = tmp_path / "target" / "partial_parse.msgpack"
+    assert kept.is_file()
+    again = dg.materialize([csp_dbt_assets], selection=selection, resources=resources)
+    assert again.success
+    logs = sorted((tmp_path / "target").glob("*/dbt.log"), key=lambda p: p.stat().st_mtime)
+    first, second = (p.read_text(encoding="utf-8") for p in logs[-2:])
+    assert "Unable to do partial parsing" in first  # nothing saved before the first
+    assert "Unable to do partial parsing" not in second
