@@ -2,8 +2,10 @@
 
 Once per module: the sample landing folder (whose police.uk files hold every Cleveland
 authority) plus six months of generated police.uk files of Durham Constabulary
-(bench.generate: County Durham and Darlington) are ingested with ``CSP_AREA=all`` and
-built with ``dbt build`` (CSP_HOME_AREA=E06000004), everything in a temporary folder.
+(bench.generate: County Durham and Darlington) and the whole of 2016/17 of Northumbria
+Police (six authorities, so the home area has peers with a complete profile year) are
+ingested with ``CSP_AREA=all`` and built with ``dbt build`` (CSP_HOME_AREA=E06000004),
+everything in a temporary folder.
 Then a corrected Durham file supersedes one month and the build runs again, so the
 incremental police.uk aggregate is checked against a supersession.
 
@@ -43,6 +45,7 @@ AS_OF = date(2017, 5, 31)
 HOME = ("E06000004", "Stockton-on-Tees")
 CLEVELAND = {"E06000001", "E06000002", "E06000003"}  # Hartlepool, Middlesbrough, Redcar
 DURHAM = {"E06000005", "E06000047"}  # Darlington, County Durham
+NORTHUMBRIA = {"E06000057", "E08000021", "E08000022", "E08000023", "E08000024", "E08000037"}
 POLICEUK_SERIES = {("1.3", "total"), ("2.3", "total"), ("4.1", "total")}
 CRIME_TYPES = {
     "1.3": "Anti-social behaviour",
@@ -146,15 +149,15 @@ class Warehouse:
         return {(a, m, fy, q): float(n) for a, m, fy, q, n in rows}
 
 
-def _write_durham(landing: Path, scratch: Path) -> None:
-    """Six months (April-September 2016) of generated Durham Constabulary files,
-    delivered on DELIVERED."""
+def _write_generated(landing: Path, scratch: Path, force: str, years: float) -> None:
+    """``years`` of generated files of ``force`` from April 2016, delivered on
+    DELIVERED (a quarter of the national volume: small, the same proportions)."""
     generate_policeuk(
         scratch,
-        years=0.5,
+        years=years,
         rows_per_year=2_000_000,
         first=date(2016, 4, 1),
-        forces=["Durham Constabulary"],
+        forces=[force],
     )
     folder = landing / "policeuk_street"
     for path in sorted(scratch.rglob("*.csv")):
@@ -179,7 +182,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     root = tmp_path_factory.mktemp("multi_area")
     built = Warehouse(root)
     generate_sample(built.landing)
-    _write_durham(built.landing, root / "durham")
+    _write_generated(built.landing, root / "durham", "Durham Constabulary", 0.5)
+    _write_generated(built.landing, root / "northumbria", "Northumbria Police", 1)
     built.ingest()
     built.first_results = built.dbt_build()  # type: ignore[attr-defined]
     built.first_values = built.police_values()  # type: ignore[attr-defined]
@@ -215,7 +219,7 @@ def corrected(warehouse: Warehouse) -> Warehouse:
 
 
 def test_the_marts_hold_every_area_of_the_police_data(warehouse: Warehouse) -> None:
-    expected = {HOME[0]} | CLEVELAND | DURHAM
+    expected = {HOME[0]} | CLEVELAND | DURHAM | NORTHUMBRIA
     for mart in (
         "fct_measure_quarter",
         "fct_target_status",
@@ -361,8 +365,8 @@ def test_police_uk_series_equal_direct_counts_per_area_and_quarter(
             continue  # the force extract, not police.uk, counts for the home area
         assert value == direct.get(key, 0.0), key
         checked += 1
-    # Cleveland: 4 quarters of 2016/17; Durham: Q1 and Q2; three series each
-    assert checked == 3 * (4 * len(CLEVELAND) + 2 * len(DURHAM))
+    # Cleveland and Northumbria: 4 quarters of 2016/17; Durham: Q1 and Q2; three series each
+    assert checked == 3 * (4 * len(CLEVELAND | NORTHUMBRIA) + 2 * len(DURHAM))
     quarters = {(a, fy, q) for (a, m, fy, q) in values if a in DURHAM and m == "1.3"}
     assert quarters == {(a, "2016/17", q) for a in DURHAM for q in (1, 2)}
 
