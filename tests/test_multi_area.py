@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -32,6 +33,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bench.generate import ROWS_PER_YEAR
 from bench.generate import generate as generate_policeuk
 from ingest.config import Settings
 from ingest.loader import ingest_landing
@@ -149,13 +151,15 @@ class Warehouse:
         return {(a, m, fy, q): float(n) for a, m, fy, q, n in rows}
 
 
-def _write_generated(landing: Path, scratch: Path, force: str, years: float) -> None:
-    """``years`` of generated files of ``force`` from April 2016, delivered on
-    DELIVERED (a quarter of the national volume: small, the same proportions)."""
+def _write_generated(
+    landing: Path, scratch: Path, force: str, years: float, rows_per_year: int
+) -> None:
+    """``years`` of generated files of ``force`` from April 2016 (``rows_per_year``
+    over England and Wales, of which the force gets its share), delivered on DELIVERED."""
     generate_policeuk(
         scratch,
         years=years,
-        rows_per_year=2_000_000,
+        rows_per_year=rows_per_year,
         first=date(2016, 4, 1),
         forces=[force],
     )
@@ -182,8 +186,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     root = tmp_path_factory.mktemp("multi_area")
     built = Warehouse(root)
     generate_sample(built.landing)
-    _write_generated(built.landing, root / "durham", "Durham Constabulary", 0.5)
-    _write_generated(built.landing, root / "northumbria", "Northumbria Police", 1)
+    _write_generated(built.landing, root / "durham", "Durham Constabulary", 0.5, 2_000_000)
+    # the national volume, so the peers' rates are of the size of the home area's
+    _write_generated(built.landing, root / "northumbria", "Northumbria Police", 1, ROWS_PER_YEAR)
     built.ingest()
     built.first_results = built.dbt_build()  # type: ignore[attr-defined]
     built.first_values = built.police_values()  # type: ignore[attr-defined]
@@ -398,6 +403,65 @@ def test_home_area_reproduces_the_published_report(warehouse: Warehouse) -> None
         [HOME[0]],
     )
     assert statuses == [("achieved",)]
+
+
+PEER_VERDICTS = {
+    "significantly higher than peers",
+    "significantly lower than peers",
+    "within the expected range",
+}
+
+
+def test_the_home_report_shows_its_peers_within_the_page_budget(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """The 2016/17 Q4 report of the home area with other areas loaded (issue 15): a
+    ranked peer chart per police.uk series with its verdict, the peers named, the
+    significance wording, and the board's page budget when Chromium prints it."""
+    from report import build_report, write_report
+    from tests.test_report_browser import MAX_PAGES, run_chromium
+
+    data = build_report(warehouse.path, "2016/17", 4, HOME[0])
+    files = write_report(data, tmp_path, generated_at=datetime(2017, 6, 1, 9, 0))
+    html = files.html.read_text(encoding="utf-8")
+    peers = [
+        name
+        for (name,) in warehouse.query(
+            "select peer_area_name from marts.dim_peer_group where area_code = ?"
+            " order by peer_rank",
+            [HOME[0]],
+        )
+    ]
+    # Cleveland and Northumbria have every month of 2016/17; Durham only six: no profile
+    assert len(peers) == len(CLEVELAND | NORTHUMBRIA)
+    assert "Darlington" not in peers and "County Durham" not in peers
+    assert f"Peers, most similar first: {', '.join(peers)}." in html
+    verdicts = dict(
+        warehouse.query(
+            "select measure_id || ' ' || series, peer_comparison from marts.fct_peer_comparison"
+            " where area_code = ? and fiscal_year = '2016/17' and quarter = 4"
+            " and period_type = 'rolling_12_months'",
+            [HOME[0]],
+        )
+    )
+    assert set(verdicts) == {f"{m} {s}" for m, s in POLICEUK_SERIES}
+    assert set(verdicts.values()) <= PEER_VERDICTS, verdicts  # every series assessed
+    for key, verdict in verdicts.items():
+        panel = html.split(f'data-peer="{key}"', 1)[1].split("</div>", 1)[0]
+        assert f'<span class="verdict" data-col="verdict">{verdict}</span>' in panel, key
+        assert panel.count("<path") >= len(peers) + 1, key  # a bar per area, ours included
+        assert "Ranked rates: Stockton-on-Tees and its peers" in panel, key
+        assert f"the {len(peers)} most similar areas" in panel, key
+    assert "needs the national police.uk data" not in html
+    # every count series with a tested change says whether it is significant
+    asb = next(v for v in files.views.series if v.key == "1.3 total")
+    assert "an increase of 208 (+8.0%), a significant increase." in asb.commentary
+    # printed, the board report keeps the sample's page budget with the peer panel
+    pdf = tmp_path / "report.pdf"
+    run_chromium(tmp_path / "profile", f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
+                 files.html.as_uri())  # fmt: skip
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    assert 5 <= pages <= MAX_PAGES, f"{pages} pages"
 
 
 def test_a_correction_supersedes_its_month_after_an_incremental_build(

@@ -371,8 +371,20 @@ def test_national_data_gives_a_ranked_peer_panel(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert list(ranked["complete"]) == [False] + [True] * 6  # G is missing a month
     assert "2016" in view.population_note and "needs the national" not in view.peers_note
+    assert view.peer_names == [f"Peer {c}" for c in "BCDEFG"]  # most similar first
     rows = analyis_rows_of(view)
     assert ("Most similar areas", "1.3 ASB incidents") in rows
+    assert ("Most similar areas", "Peer group") in rows
+    page = render_html_of(view)
+    assert "Peers, most similar first: Peer B, Peer C, Peer D, Peer E, Peer F, Peer G." in page
+
+
+def render_html_of(view: AnalysisView) -> str:
+    """The peer panel macro of the page (report/templates/_analysis.html.j2) on ``view``."""
+    from report.html import _ENV
+
+    macros = _ENV.get_template("_analysis.html.j2").module
+    return str(macros.peer_panels(view, FiscalQuarter.of("2016/17", 4)))
 
 
 def analyis_rows_of(view: AnalysisView) -> set[tuple[str, str]]:
