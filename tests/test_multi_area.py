@@ -418,9 +418,10 @@ def test_the_home_report_shows_its_peers_within_the_page_budget(
     """The 2016/17 Q4 report of the home area with other areas loaded (issue 15): a
     ranked peer chart per police.uk series with its verdict, the peers named, the
     significance wording, and the board's page budget when Chromium prints it."""
-    from report import build_report, write_report
+    from report import build_report, report_areas, write_report
     from tests.test_report_browser import MAX_PAGES, run_chromium
 
+    assert report_areas(warehouse.path, "all") == [HOME]  # the board report: ours alone
     data = build_report(warehouse.path, "2016/17", 4, HOME[0])
     files = write_report(data, tmp_path, generated_at=datetime(2017, 6, 1, 9, 0))
     html = files.html.read_text(encoding="utf-8")
