@@ -424,7 +424,7 @@ def analysis_rows(view: AnalysisView, quarter: FiscalQuarter) -> list[tuple[str,
     if view.peer_names:
         rows.append(
             ("Most similar areas", "Peer group", "", str(len(view.peer_names)),
-             "Most similar first: " + ", ".join(view.peer_names))
+             "Most similar first: " + "; ".join(view.peer_names))
         )  # fmt: skip
     rows.append(("Note", "", "", "", view.peers_note))
     if view.population_note:

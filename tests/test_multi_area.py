@@ -436,7 +436,7 @@ def test_the_home_report_shows_its_peers_within_the_page_budget(
     # Cleveland and Northumbria have every month of 2016/17; Durham only six: no profile
     assert len(peers) == len(CLEVELAND | NORTHUMBRIA)
     assert "Darlington" not in peers and "County Durham" not in peers
-    assert f"Peers, most similar first: {', '.join(peers)}." in html
+    assert f"Peers, most similar first: {'; '.join(peers)}." in html
     verdicts = dict(
         warehouse.query(
             "select measure_id || ' ' || series, peer_comparison from marts.fct_peer_comparison"

@@ -376,7 +376,7 @@ def test_national_data_gives_a_ranked_peer_panel(tmp_path: Path) -> None:
     assert ("Most similar areas", "1.3 ASB incidents") in rows
     assert ("Most similar areas", "Peer group") in rows
     page = render_html_of(view)
-    assert "Peers, most similar first: Peer B, Peer C, Peer D, Peer E, Peer F, Peer G." in page
+    assert "Peers, most similar first: Peer B; Peer C; Peer D; Peer E; Peer F; Peer G." in page
 
 
 def render_html_of(view: AnalysisView) -> str:
