@@ -1,8 +1,8 @@
 """The report's analysis context, read from the analysis marts (docs/analysis.md):
 
 - is the change real?  ``fct_change_significance`` -> a phrase in every series'
-  commentary ("an increase of 208 (+8.0%), a significant increase" or "..., within
-  normal variation");
+  commentary ("an increase of 208 (+8.0%), a significant increase" or "..., not a
+  significant change"; no verdict beside a caveat of the published report);
 - the year-end forecast of an in-year quarter (Q1-Q3), ``fct_year_end_forecast``, with
   its 80 % interval, labelled as a forecast (a sentence in the commentary);
 - the peer panel for the police.uk series, ``fct_peer_comparison`` and
@@ -174,6 +174,7 @@ class AnalysisView:
     ytd_significance: dict[str, str]  # series key -> phrase for the year to date's change
     forecasts: dict[str, str]  # series key -> forecast sentence (in-year quarters)
     peers: list[PeerPanel]
+    peer_names: list[str]  # the area's most similar areas, most similar first
     peers_note: str  # why there is no panel, or how to read it
     population_note: str  # which ONS population year the rates use
     revisions: list[RevisionView]
@@ -190,19 +191,38 @@ def _key(measure_id: object, series: object) -> str:
 SIGNIFICANCE_WORDS = {
     "significant increase": "a significant increase",
     "significant decrease": "a significant decrease",
-    "no significant change": "within normal variation",
+    # not "within normal variation": a test that finds no change says too little to tell,
+    # above all on small counts (4 against 12 is -67 % and not significant)
+    "no significant change": "not a significant change",
 }
 
 
-def _significance(frame: pd.DataFrame, comparison: str) -> dict[str, str]:
+# a series under a caveat of the published report (seed report_notes, kind caveat: a
+# change of definition, last year's figure not comparable) gets no verdict on its change:
+# a test of two figures that count different things says nothing (docs/analysis.md)
+NOT_COMPARABLE = "not tested for significance (see the caveat)"
+
+
+def _significance(
+    frame: pd.DataFrame, comparison: str, caveated: frozenset[str] = frozenset()
+) -> dict[str, str]:
     if frame.empty:
         return {}
     rows = frame[frame["comparison"] == comparison]
     return {
-        _key(r.measure_id, r.series): SIGNIFICANCE_WORDS[r.significance]
+        key: NOT_COMPARABLE if key in caveated else SIGNIFICANCE_WORDS[r.significance]
         for r in rows.itertuples()
         if r.significance in SIGNIFICANCE_WORDS
+        for key in [_key(r.measure_id, r.series)]
     }
+
+
+def caveated_series(notes: pd.DataFrame) -> frozenset[str]:
+    """Series keys with a caveat in force (dim_report_note rows of kind 'caveat')."""
+    if notes.empty:
+        return frozenset()
+    rows = notes[notes["kind"] == "caveat"]
+    return frozenset(_key(m, s) for m, s in zip(rows["measure_id"], rows["series"], strict=True))
 
 
 def forecast_sentence(row, unit: str = "count") -> str:
@@ -272,6 +292,15 @@ def _peer_panels(data: AnalysisData, titles: dict[str, str], area_name: str) -> 
     return panels
 
 
+def _peer_names(data: AnalysisData) -> list[str]:
+    """The peer group (dim_peer_group), most similar first: named so a reader can
+    see and challenge it."""
+    if data.peer_rates.empty:
+        return []
+    ranked = data.peer_rates.sort_values("peer_rank").drop_duplicates("area_code")
+    return [str(name) for name in ranked["area_name"]]
+
+
 def _peers_note(data: AnalysisData, panels: list[PeerPanel]) -> str:
     if panels:
         size = data.peer_rates["area_code"].nunique()
@@ -315,9 +344,11 @@ def analysis_view(
     titles: dict[str, str],
     units: dict[str, str] | None = None,
     area_name: str = "",
+    caveated: frozenset[str] = frozenset(),
 ) -> AnalysisView:
     """What the page and the workbook print from the analysis marts; ``titles`` and
-    ``units``: series key -> title / unit (from the series views)."""
+    ``units``: series key -> title / unit (from the series views); ``caveated``: the
+    series under a caveat (:func:`caveated_series`), whose change gets no verdict."""
     panels = _peer_panels(data, titles, area_name) if not data.peers.empty else []
     units = units or {}
     forecasts = {}
@@ -327,10 +358,11 @@ def analysis_view(
             if text:
                 forecasts[_key(r.measure_id, r.series)] = text
     return AnalysisView(
-        significance=_significance(data.significance, "same_quarter_last_year"),
-        ytd_significance=_significance(data.significance, "year_to_date"),
+        significance=_significance(data.significance, "same_quarter_last_year", caveated),
+        ytd_significance=_significance(data.significance, "year_to_date", caveated),
         forecasts=forecasts,
         peers=panels,
+        peer_names=_peer_names(data) if panels else [],
         peers_note=_peers_note(data, panels),
         population_note=population_note(data.rates),
         revisions=_revisions(data.revisions, titles, units),
@@ -388,6 +420,11 @@ def analysis_rows(view: AnalysisView, quarter: FiscalQuarter) -> list[tuple[str,
         rows.append(
             ("Changed since last published", r.measure, r.period, f"{r.old} -> {r.new}",
              f"{r.reason} (first published in {r.seen_in})")
+        )  # fmt: skip
+    if view.peer_names:
+        rows.append(
+            ("Most similar areas", "Peer group", "", str(len(view.peer_names)),
+             "Most similar first: " + "; ".join(view.peer_names))
         )  # fmt: skip
     rows.append(("Note", "", "", "", view.peers_note))
     if view.population_note:

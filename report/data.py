@@ -80,15 +80,33 @@ def _source_name(source: Source) -> str:
     return "connection" if isinstance(source, duckdb.DuckDBPyConnection) else str(source)
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+HOME_AREA_SQL = """
+select area_code, area_name from marts.dim_area where is_home_area order by area_code
+"""
+
+
 def report_areas(source: Source, area: str | None = None) -> list[tuple[str, str]]:
-    """The (code, name) areas in the marts matching ``area`` (a code, a name, ``all`` or
-    None for every area)."""
+    """The (code, name) areas in the marts matching ``area`` (a code or a name).
+
+    ``all`` or None: the home area (``CSP_HOME_AREA``, marts.dim_area.is_home_area)
+    alone when the marts mark one -- with the national police.uk data loaded every other
+    authority has only its police.uk series (its peers' data), no board report of its
+    own; a serving copy without dim_area gives every area."""
     with _connection(source) as con:
         rows = con.execute(
             "select distinct area_code, area_name from marts.dim_measure order by area_code"
         ).fetchall()
+        home = con.execute(HOME_AREA_SQL).fetchall() if _has_table(con, "marts", "dim_area") else []
     if area is None or area.strip().lower() == "all":
-        return [(code, name) for code, name in rows]
+        return [(code, name) for code, name in home] or [(code, name) for code, name in rows]
     wanted = area.strip().lower()
     matches = [(c, n) for c, n in rows if wanted in (c.lower(), (n or "").lower())]
     if not matches:

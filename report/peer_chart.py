@@ -51,8 +51,8 @@ def peer_svg(
     comparison,
     *,
     chart_id: str,
-    width: float = 3.0,
-    height: float = 1.5,
+    width: float = 3.6,  # a third of the A4 landscape page, about 23 mm high in print
+    height: float = 1.0,
 ) -> str:
     """One series' ski-slope: bars per area, ranked, ours dark; peers' rate solid line,
     99.8 % funnel limits dashed."""
@@ -64,7 +64,7 @@ def peer_svg(
     heights = [0.0 if math.isnan(v) else v for v in ranked["rate"]]
     with matplotlib.rc_context(_RC):
         figure = Figure(figsize=(width, height))
-        axes = figure.add_axes((0.12, 0.12, 0.86, 0.74))
+        axes = figure.add_axes((0.1, 0.06, 0.88, 0.78))
         xs = list(range(len(ranked)))
         axes.bar(xs, heights, color=colours, width=0.8, linewidth=0)
         lines = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from report.analysis import AnalysisView, analysis_view, with_analysis
+from report.analysis import AnalysisView, analysis_view, caveated_series, with_analysis
 from report.context import (
     ChangeView,
     OwedView,
@@ -60,6 +60,7 @@ def build_views(data: ReportData) -> ReportViews:
         {v.key: v.title for v in series},
         {v.key: v.unit for v in series},
         data.area_name,
+        caveated_series(data.notes),
     )
     series = with_analysis(series, analysis)
     themes: dict[str, list[SeriesView]] = {}

@@ -2,8 +2,10 @@
 
 Once per module: the sample landing folder (whose police.uk files hold every Cleveland
 authority) plus six months of generated police.uk files of Durham Constabulary
-(bench.generate: County Durham and Darlington) are ingested with ``CSP_AREA=all`` and
-built with ``dbt build`` (CSP_HOME_AREA=E06000004), everything in a temporary folder.
+(bench.generate: County Durham and Darlington) and the whole of 2016/17 of Northumbria
+Police (six authorities, so the home area has peers with a complete profile year) are
+ingested with ``CSP_AREA=all`` and built with ``dbt build`` (CSP_HOME_AREA=E06000004),
+everything in a temporary folder.
 Then a corrected Durham file supersedes one month and the build runs again, so the
 incremental police.uk aggregate is checked against a supersession.
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -30,6 +33,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bench.generate import ROWS_PER_YEAR
 from bench.generate import generate as generate_policeuk
 from ingest.config import Settings
 from ingest.loader import ingest_landing
@@ -43,6 +47,7 @@ AS_OF = date(2017, 5, 31)
 HOME = ("E06000004", "Stockton-on-Tees")
 CLEVELAND = {"E06000001", "E06000002", "E06000003"}  # Hartlepool, Middlesbrough, Redcar
 DURHAM = {"E06000005", "E06000047"}  # Darlington, County Durham
+NORTHUMBRIA = {"E06000057", "E08000021", "E08000022", "E08000023", "E08000024", "E08000037"}
 POLICEUK_SERIES = {("1.3", "total"), ("2.3", "total"), ("4.1", "total")}
 CRIME_TYPES = {
     "1.3": "Anti-social behaviour",
@@ -146,15 +151,17 @@ class Warehouse:
         return {(a, m, fy, q): float(n) for a, m, fy, q, n in rows}
 
 
-def _write_durham(landing: Path, scratch: Path) -> None:
-    """Six months (April-September 2016) of generated Durham Constabulary files,
-    delivered on DELIVERED."""
+def _write_generated(
+    landing: Path, scratch: Path, force: str, years: float, rows_per_year: int
+) -> None:
+    """``years`` of generated files of ``force`` from April 2016 (``rows_per_year``
+    over England and Wales, of which the force gets its share), delivered on DELIVERED."""
     generate_policeuk(
         scratch,
-        years=0.5,
-        rows_per_year=2_000_000,
+        years=years,
+        rows_per_year=rows_per_year,
         first=date(2016, 4, 1),
-        forces=["Durham Constabulary"],
+        forces=[force],
     )
     folder = landing / "policeuk_street"
     for path in sorted(scratch.rglob("*.csv")):
@@ -179,7 +186,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     root = tmp_path_factory.mktemp("multi_area")
     built = Warehouse(root)
     generate_sample(built.landing)
-    _write_durham(built.landing, root / "durham")
+    _write_generated(built.landing, root / "durham", "Durham Constabulary", 0.5, 2_000_000)
+    # the national volume, so the peers' rates are of the size of the home area's
+    _write_generated(built.landing, root / "northumbria", "Northumbria Police", 1, ROWS_PER_YEAR)
     built.ingest()
     built.first_results = built.dbt_build()  # type: ignore[attr-defined]
     built.first_values = built.police_values()  # type: ignore[attr-defined]
@@ -215,7 +224,7 @@ def corrected(warehouse: Warehouse) -> Warehouse:
 
 
 def test_the_marts_hold_every_area_of_the_police_data(warehouse: Warehouse) -> None:
-    expected = {HOME[0]} | CLEVELAND | DURHAM
+    expected = {HOME[0]} | CLEVELAND | DURHAM | NORTHUMBRIA
     for mart in (
         "fct_measure_quarter",
         "fct_target_status",
@@ -361,8 +370,8 @@ def test_police_uk_series_equal_direct_counts_per_area_and_quarter(
             continue  # the force extract, not police.uk, counts for the home area
         assert value == direct.get(key, 0.0), key
         checked += 1
-    # Cleveland: 4 quarters of 2016/17; Durham: Q1 and Q2; three series each
-    assert checked == 3 * (4 * len(CLEVELAND) + 2 * len(DURHAM))
+    # Cleveland and Northumbria: 4 quarters of 2016/17; Durham: Q1 and Q2; three series each
+    assert checked == 3 * (4 * len(CLEVELAND | NORTHUMBRIA) + 2 * len(DURHAM))
     quarters = {(a, fy, q) for (a, m, fy, q) in values if a in DURHAM and m == "1.3"}
     assert quarters == {(a, "2016/17", q) for a in DURHAM for q in (1, 2)}
 
@@ -394,6 +403,66 @@ def test_home_area_reproduces_the_published_report(warehouse: Warehouse) -> None
         [HOME[0]],
     )
     assert statuses == [("achieved",)]
+
+
+PEER_VERDICTS = {
+    "significantly higher than peers",
+    "significantly lower than peers",
+    "within the expected range",
+}
+
+
+def test_the_home_report_shows_its_peers_within_the_page_budget(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """The 2016/17 Q4 report of the home area with other areas loaded (issue 15): a
+    ranked peer chart per police.uk series with its verdict, the peers named, the
+    significance wording, and the board's page budget when Chromium prints it."""
+    from report import build_report, report_areas, write_report
+    from tests.test_report_browser import MAX_PAGES, run_chromium
+
+    assert report_areas(warehouse.path, "all") == [HOME]  # the board report: ours alone
+    data = build_report(warehouse.path, "2016/17", 4, HOME[0])
+    files = write_report(data, tmp_path, generated_at=datetime(2017, 6, 1, 9, 0))
+    html = files.html.read_text(encoding="utf-8")
+    peers = [
+        name
+        for (name,) in warehouse.query(
+            "select peer_area_name from marts.dim_peer_group where area_code = ?"
+            " order by peer_rank",
+            [HOME[0]],
+        )
+    ]
+    # Cleveland and Northumbria have every month of 2016/17; Durham only six: no profile
+    assert len(peers) == len(CLEVELAND | NORTHUMBRIA)
+    assert "Darlington" not in peers and "County Durham" not in peers
+    assert f"Peers, most similar first: {'; '.join(peers)}." in html
+    verdicts = dict(
+        warehouse.query(
+            "select measure_id || ' ' || series, peer_comparison from marts.fct_peer_comparison"
+            " where area_code = ? and fiscal_year = '2016/17' and quarter = 4"
+            " and period_type = 'rolling_12_months'",
+            [HOME[0]],
+        )
+    )
+    assert set(verdicts) == {f"{m} {s}" for m, s in POLICEUK_SERIES}
+    assert set(verdicts.values()) <= PEER_VERDICTS, verdicts  # every series assessed
+    for key, verdict in verdicts.items():
+        panel = html.split(f'data-peer="{key}"', 1)[1].split("</div>", 1)[0]
+        assert f'<span class="verdict" data-col="verdict">{verdict}</span>' in panel, key
+        assert panel.count("<path") >= len(peers) + 1, key  # a bar per area, ours included
+        assert "Ranked rates: Stockton-on-Tees and its peers" in panel, key
+        assert f"the {len(peers)} most similar areas" in panel, key
+    assert "needs the national police.uk data" not in html
+    # every count series with a tested change says whether it is significant
+    asb = next(v for v in files.views.series if v.key == "1.3 total")
+    assert "an increase of 208 (+8.0%), a significant increase." in asb.commentary
+    # printed, the board report keeps the sample's page budget with the peer panel
+    pdf = tmp_path / "report.pdf"
+    run_chromium(tmp_path / "profile", f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
+                 files.html.as_uri())  # fmt: skip
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    assert 5 <= pages <= MAX_PAGES, f"{pages} pages"
 
 
 def test_a_correction_supersedes_its_month_after_an_incremental_build(

@@ -238,8 +238,8 @@ def test_commentary_is_drafted_from_the_numbers(parsed: ReportParser) -> None:
         " 12,043 last year; an increase of 790 (+6.6%), a significant increase. Target achieved"
     )
     assert commentary["2.1 total"].startswith(
-        "395 offences compared to 412 last year; a reduction of 17 (-4.1%), within normal"
-        " variation."
+        "395 offences compared to 412 last year; a reduction of 17 (-4.1%), not a significant"
+        " change."
     )
     assert (
         "Target not achieved: 32 repeat victims against a baseline of 22"

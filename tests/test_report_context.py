@@ -50,6 +50,7 @@ def _view(**kwargs) -> AnalysisView:
         ytd_significance={},
         forecasts={},
         peers=[],
+        peer_names=[],
         peers_note="",
         population_note="",
         revisions=[],
@@ -69,20 +70,20 @@ def test_significance_phrase_qualifies_the_change_it_belongs_to() -> None:
     )
     view = _view(
         significance={"1.3 total": "a significant increase"},
-        ytd_significance={"1.3 total": "within normal variation"},
+        ytd_significance={"1.3 total": "not a significant change"},
     )
     assert commentary_with_analysis("1.3 total", text, view) == (
         "2,801 incidents compared to 2,593 last year; an increase of 208 (+8.0%), a"
         " significant increase. This gives a total of 12,833 incidents this financial year"
-        " compared to 12,043 last year; an increase of 790 (+6.6%), within normal"
-        " variation. Target achieved: 12,833 incidents against 13,425."
+        " compared to 12,043 last year; an increase of 790 (+6.6%), not a significant"
+        " change. Target achieved: 12,833 incidents against 13,425."
     )
     # another series' verdict is not used; a rate's points change takes it too
     rate = "81.4% of referrals engaged (70 of 86) compared to 75.0% last year; up 6.4 points."
     assert commentary_with_analysis("1.3 total", rate, _view()) == rate
     assert commentary_with_analysis(
-        "5.1 total", rate, _view(significance={"5.1 total": "within normal variation"})
-    ).endswith("up 6.4 points, within normal variation.")
+        "5.1 total", rate, _view(significance={"5.1 total": "not a significant change"})
+    ).endswith("up 6.4 points, not a significant change.")
 
 
 @pytest.mark.parametrize(
@@ -142,20 +143,34 @@ def test_every_tested_series_says_whether_its_change_is_significant(
     words = {
         "significant increase": ", a significant increase.",
         "significant decrease": ", a significant decrease.",
-        "no significant change": ", within normal variation.",
+        "no significant change": ", not a significant change.",
     }
+    caveats = set(
+        build.query(
+            "select measure_id || ' ' || series from marts.dim_report_note"
+            " where kind = 'caveat' and fiscal_year = '2016/17' and quarter <= 4"
+        )
+    )
+    assert ("1.1 combined",) in caveats  # last year's figure is not comparable
     checked = 0
     for view in views.series:
         verdict = _verdicts(build, "2016/17", 4).get(view.key)
         first = view.commentary.split(". ")[0] + "."
-        if verdict in words and "last year; " in first and "no change" not in first:
+        if (view.key,) in caveats and verdict in words and "last year; " in first:
+            # a caveat: a verdict on two figures that count different things would mislead
+            assert first.endswith(", not tested for significance (see the caveat)."), first
+            assert "significant increase" not in view.commentary, view.key
+            assert "significant decrease" not in view.commentary, view.key
+            assert "not a significant change" not in view.commentary, view.key
+            checked += 1
+        elif verdict in words and "last year; " in first and "no change" not in first:
             assert first.endswith(words[verdict]) or words[verdict][:-1] in first, (
                 view.key,
                 view.commentary,
             )
             checked += 1
         elif verdict == "not tested":
-            assert "normal variation" not in first and "significant" not in first, view.key
+            assert "significant" not in first, view.key
     counts = [v for v in views.series if v.unit == "count" and "last year; " in v.commentary]
     assert checked >= len(counts) >= 10  # every count series with both years
     # the seed report's +8.0 % on 1.3: measured (Wheeler's z 4.0), printed in both files
@@ -356,8 +371,20 @@ def test_national_data_gives_a_ranked_peer_panel(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert list(ranked["complete"]) == [False] + [True] * 6  # G is missing a month
     assert "2016" in view.population_note and "needs the national" not in view.peers_note
+    assert view.peer_names == [f"Peer {c}" for c in "BCDEFG"]  # most similar first
     rows = analyis_rows_of(view)
     assert ("Most similar areas", "1.3 ASB incidents") in rows
+    assert ("Most similar areas", "Peer group") in rows
+    page = render_html_of(view)
+    assert "Peers, most similar first: Peer B; Peer C; Peer D; Peer E; Peer F; Peer G." in page
+
+
+def render_html_of(view: AnalysisView) -> str:
+    """The peer panel macro of the page (report/templates/_analysis.html.j2) on ``view``."""
+    from report.html import _ENV
+
+    macros = _ENV.get_template("_analysis.html.j2").module
+    return str(macros.peer_panels(view, FiscalQuarter.of("2016/17", 4)))
 
 
 def analyis_rows_of(view: AnalysisView) -> set[tuple[str, str]]:
