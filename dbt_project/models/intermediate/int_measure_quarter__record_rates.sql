@@ -1,6 +1,8 @@
 -- Rates over the quarter's own records, numerator over denominator (x 100):
 -- satisfaction (1.2), MARAC engagement (6.2) and IDVA outcomes (6.4).  The year
--- to date of these is the sum of numerators over the sum of denominators.
+-- to date of these is the sum of numerators over the sum of denominators.  Which
+-- series are rates and which feed each reads come from the catalogue (method
+-- record_rate); what counts as the numerator of each is the SQL below.
 with
 
 feed_months as (
@@ -30,19 +32,15 @@ idva_referrals as (
 
 series_feeds as (
 
+    -- which feed each rate series is computed from: the catalogue (seeds measures and
+    -- measure_computation), never typed here
     select
-        rate_series.measure_id,
-        rate_series.series,
-        rate_series.feed_name
+        measure_id,
+        series,
+        source as feed_name
 
-    from (
-        values
-        ('1.2', 'total', 'asb_satisfaction_survey'),
-        ('6.2', 'victims_engaging', 'marac_cases'),
-        ('6.2', 'repeat_victims_engaging', 'marac_cases'),
-        ('6.4', 'worked_with_after_assessment_pct', 'idva_referrals'),
-        ('6.4', 'engaged_pct', 'idva_referrals')
-    ) as rate_series (measure_id, series, feed_name)
+    from {{ ref('int_measure_catalogue') }}
+    where method = 'record_rate'
 
 ),
 
