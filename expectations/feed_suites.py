@@ -301,17 +301,35 @@ def validate_ledger(settings: Settings, feed: Feed, run_name: str = "manual") ->
     """Suite ``feed.<name>.ledger``: no outstanding rejected delivery of the feed, as the dbt
     view ``int_ingest__rejected_deliveries`` defines it (raises
     ``expectations.ledger.LedgerViewMissing`` before the first dbt build)."""
+    [report] = validate_ledgers(settings, [feed], run_name)
+    return report
+
+
+def validate_ledgers(
+    settings: Settings, feeds: list[Feed], run_name: str = "manual"
+) -> list[LedgerReport]:
+    """:func:`validate_ledger` for several feeds: one read of the warehouse, one GX run
+    (one context, Data Docs built once)."""
+    if not feeds:
+        return []
     con = open_warehouse(settings.warehouse, read_only=True)
     try:
-        found = rejections(con, feed)
+        found = [rejections(con, feed) for feed in feeds]
     finally:
         con.close()
-    run = SuiteRun(
-        ledger_suite_name(feed),
-        f"{feed.table}.ledger",
-        ledger_frame(found),
-        ledger_expectations(feed),
-        LEDGER_INDEX,
-    )
-    [outcome] = run_suites([run], settings.warehouse, run_name)
-    return LedgerReport(feed, found, outcome, data_docs_dir(settings.warehouse) / "index.html")
+    runs = [
+        SuiteRun(
+            ledger_suite_name(feed),
+            f"{feed.table}.ledger",
+            ledger_frame(rows),
+            ledger_expectations(feed),
+            LEDGER_INDEX,
+        )
+        for feed, rows in zip(feeds, found, strict=True)
+    ]
+    outcomes = run_suites(runs, settings.warehouse, run_name)
+    docs = data_docs_dir(settings.warehouse) / "index.html"
+    return [
+        LedgerReport(feed, rows, outcome, docs)
+        for feed, rows, outcome in zip(feeds, found, outcomes, strict=True)
+    ]
