@@ -259,7 +259,8 @@ def listing_metadata(result: MartResult) -> tuple[dict[str, dg.MetadataValue], s
     summary = f"{len(frame)} {listing.noun}"
     if listing.count_by and len(frame):
         counts = sorted(frame[listing.count_by].value_counts().items(), key=lambda c: (-c[1], c[0]))
-        summary += " (" + ", ".join(f"{n} {value}" for value, n in counts) + ")"
+        words = listing.count_label or str
+        summary += " (" + ", ".join(f"{n} {words(value)}" for value, n in counts) + ")"
     summary += f", listed in `{listing.key}`"
     metadata: dict[str, dg.MetadataValue] = {
         f"{listing.key}_count": dg.MetadataValue.int(len(frame))
