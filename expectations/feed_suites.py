@@ -59,6 +59,7 @@ from expectations.feed_rules import (
 )
 from expectations.ledger import Rejection, rejections
 from expectations.runner import (
+    GxRun,
     SuiteOutcome,
     SuiteRun,
     data_docs_dir,
@@ -173,6 +174,7 @@ def validate_feed(
     tolerance: float | None = None,
     full: bool = False,
     record: bool = True,
+    gx_run: GxRun | None = None,
 ) -> FeedReport:
     """Run the feed's suites over what is new since its last passing check.
 
@@ -182,6 +184,8 @@ def validate_feed(
     bounded sample of rows.  Natural-key uniqueness and volume are computed over the whole
     table in SQL either way.  A passing contract check moves the watermark to the feed's
     highest load id (``record=False``: leave it); a failing one leaves it where it was.
+    ``gx_run``: a GX run shared with other feeds, whose Data Docs (and the outcomes'
+    ``docs_url``) the caller builds with ``gx_run.finish()``; by default its own.
     """
     tolerance = volume_tolerance() if tolerance is None else tolerance
     expectations = contract_expectations(feed)
@@ -228,7 +232,10 @@ def validate_feed(
             VOLUME_INDEX,
         ),
     ]
-    outcomes = run_suites(runs, settings.warehouse, run_name)
+    if gx_run is None:
+        outcomes = run_suites(runs, settings.warehouse, run_name)
+    else:
+        outcomes = gx_run.validate(runs)
     if summary is not None:
         _true_counts(outcomes[0], summary, rules, new_rows)
     report = FeedReport(
