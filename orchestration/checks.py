@@ -24,6 +24,11 @@ return of the current plan year, with a rollup by owning agency) and
 ``marts/fct_published_reconciliation`` ``expectations`` (WARN, never failed: lists the
 differences).
 
+Every feed's ``contract`` and ``volume`` run in one step (``feed_expectations``), every
+feed's ``rejected_files`` in another (``rejected_files_checks``): subsettable multi-asset
+checks, so a partial run selects per feed under the same check keys, and each step makes
+one GX context and renders Data Docs once.
+
 Each run re-renders GX Data Docs into ``gx_data_docs/`` next to the warehouse file; the
 checks link to them over http (``orchestration/data_docs.py``, served by ``make dev``).
 ``feed_checks``, ``rejected_files_checks`` and ``mart_checks`` go into
