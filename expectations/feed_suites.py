@@ -59,6 +59,7 @@ from expectations.feed_rules import (
 )
 from expectations.ledger import Rejection, rejections
 from expectations.runner import (
+    GxRun,
     SuiteOutcome,
     SuiteRun,
     data_docs_dir,
@@ -173,6 +174,7 @@ def validate_feed(
     tolerance: float | None = None,
     full: bool = False,
     record: bool = True,
+    gx_run: GxRun | None = None,
 ) -> FeedReport:
     """Run the feed's suites over what is new since its last passing check.
 
@@ -182,6 +184,8 @@ def validate_feed(
     bounded sample of rows.  Natural-key uniqueness and volume are computed over the whole
     table in SQL either way.  A passing contract check moves the watermark to the feed's
     highest load id (``record=False``: leave it); a failing one leaves it where it was.
+    ``gx_run``: a GX run shared with other feeds, whose Data Docs (and the outcomes'
+    ``docs_url``) the caller builds with ``gx_run.finish()``; by default its own.
     """
     tolerance = volume_tolerance() if tolerance is None else tolerance
     expectations = contract_expectations(feed)
@@ -228,7 +232,10 @@ def validate_feed(
             VOLUME_INDEX,
         ),
     ]
-    outcomes = run_suites(runs, settings.warehouse, run_name)
+    if gx_run is None:
+        outcomes = run_suites(runs, settings.warehouse, run_name)
+    else:
+        outcomes = gx_run.validate(runs)
     if summary is not None:
         _true_counts(outcomes[0], summary, rules, new_rows)
     report = FeedReport(
@@ -301,17 +308,35 @@ def validate_ledger(settings: Settings, feed: Feed, run_name: str = "manual") ->
     """Suite ``feed.<name>.ledger``: no outstanding rejected delivery of the feed, as the dbt
     view ``int_ingest__rejected_deliveries`` defines it (raises
     ``expectations.ledger.LedgerViewMissing`` before the first dbt build)."""
+    [report] = validate_ledgers(settings, [feed], run_name)
+    return report
+
+
+def validate_ledgers(
+    settings: Settings, feeds: list[Feed], run_name: str = "manual"
+) -> list[LedgerReport]:
+    """:func:`validate_ledger` for several feeds: one read of the warehouse, one GX run
+    (one context, Data Docs built once)."""
+    if not feeds:
+        return []
     con = open_warehouse(settings.warehouse, read_only=True)
     try:
-        found = rejections(con, feed)
+        found = [rejections(con, feed) for feed in feeds]
     finally:
         con.close()
-    run = SuiteRun(
-        ledger_suite_name(feed),
-        f"{feed.table}.ledger",
-        ledger_frame(found),
-        ledger_expectations(feed),
-        LEDGER_INDEX,
-    )
-    [outcome] = run_suites([run], settings.warehouse, run_name)
-    return LedgerReport(feed, found, outcome, data_docs_dir(settings.warehouse) / "index.html")
+    runs = [
+        SuiteRun(
+            ledger_suite_name(feed),
+            f"{feed.table}.ledger",
+            ledger_frame(rows),
+            ledger_expectations(feed),
+            LEDGER_INDEX,
+        )
+        for feed, rows in zip(feeds, found, strict=True)
+    ]
+    outcomes = run_suites(runs, settings.warehouse, run_name)
+    docs = data_docs_dir(settings.warehouse) / "index.html"
+    return [
+        LedgerReport(feed, rows, outcome, docs)
+        for feed, rows, outcome in zip(feeds, found, outcomes, strict=True)
+    ]

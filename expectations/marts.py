@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from catalogue import statuses
 from catalogue.plan_year import plan_year
 from expectations.runner import Expect, SuiteOutcome, SuiteRun, expect, run_suites
 from ingest.config import Settings
@@ -66,6 +67,8 @@ class Listing:
     noun: str  # what the rows are, for the check description
     columns: tuple[tuple[str, str], ...]  # (frame column, table header)
     count_by: str | None = None  # summarise the rows by this column in the description
+    # the words for a count_by value in the description (e.g. a status code's seed label)
+    count_label: Callable[[str], str] | None = None
     # (frame column, header): a table of row counts per value, by count_by, in
     # metadata "<key>_by_<header>", e.g. the missing returns per owning agency
     rollup_by: tuple[str, str] | None = None
@@ -175,6 +178,7 @@ fct_missing_returns = MartSuite(
             ("note", "note"),
         ),
         count_by="status",
+        count_label=statuses.label,
         rollup_by=("owner", "owning agency"),
     ),
 )

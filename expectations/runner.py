@@ -3,9 +3,10 @@
 Suites are declared as plain data (:class:`Expect`: the name of a class in
 ``great_expectations.expectations`` and its arguments), so that building a suite costs
 nothing and importing this module does not import Great Expectations (about 2.5 s).
-GX is imported by :func:`run_suites` only.
+GX is imported by :class:`GxRun` (and :func:`run_suites`) only.
 
-Each call of :func:`run_suites` makes an ephemeral GX context whose expectation and
+Each :class:`GxRun` (one per :func:`run_suites` call, or one per check step over several
+feeds) makes an ephemeral GX context whose expectation and
 validation-result stores are folders next to the warehouse file (``<data>/gx/``), adds a
 pandas data source, one dataframe asset and batch definition per frame and one
 validation definition per suite, runs them, keeps the last :data:`KEEP_RESULTS` results
@@ -186,64 +187,105 @@ def make_context(warehouse: Path | str):
     return gx.get_context(project_config=config, mode="ephemeral")
 
 
+class GxRun:
+    """One GX context for many suites, its Data Docs built once (:meth:`finish`).
+
+    A step validating several feeds validates each (:meth:`validate`) as its frames are
+    read, and renders the pages and the site index once at the end: rendering the index
+    and copying the site's static files cost more than validating a small frame.
+    """
+
+    def __init__(self, warehouse: Path | str, run_name: str = "manual") -> None:
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        self.warehouse = warehouse
+        self.context = make_context(warehouse)
+        self.source = self.context.data_sources.add_pandas(DATASOURCE)
+        self.run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
+        self.assets: dict[str, Any] = {}
+        self.suites: list[str] = []
+        self.keys: list[Any] = []
+        self.outcomes: list[SuiteOutcome] = []
+
+    def validate(self, runs: list[SuiteRun]) -> list[SuiteOutcome]:
+        """Validate each frame against its suite and store the result (``docs_url`` is
+        set by :meth:`finish`)."""
+        import great_expectations as gx
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        context = self.context
+        outcomes = []
+        for run in runs:
+            if run.asset not in self.assets:
+                self.assets[run.asset] = self.source.add_dataframe_asset(run.asset)
+            batch = self.assets[run.asset].add_batch_definition_whole_dataframe(run.suite)
+            suite = context.suites.add_or_update(
+                gx.ExpectationSuite(
+                    name=run.suite, expectations=[e.build() for e in run.expectations]
+                )
+            )
+            validation = context.validation_definitions.add(
+                gx.ValidationDefinition(name=run.suite, data=batch, suite=suite)
+            )
+            result_format: dict[str, Any] = {
+                "result_format": "SUMMARY",
+                "partial_unexpected_count": SAMPLE_ROWS,
+            }
+            if run.index_columns:
+                result_format["unexpected_index_column_names"] = list(run.index_columns)
+                result_format["return_unexpected_index_query"] = False
+            result = validation.run(
+                batch_parameters={"dataframe": run.frame},
+                result_format=result_format,
+                run_id=self.run_id,
+            )
+            self.keys.append(
+                ValidationResultIdentifier(
+                    expectation_suite_identifier=ExpectationSuiteIdentifier(name=run.suite),
+                    run_id=self.run_id,
+                    batch_identifier=result.batch_id,
+                )
+            )
+            self.suites.append(run.suite)
+            outcomes.append(_outcome(run, result))
+        self.outcomes += outcomes
+        return outcomes
+
+    def finish(self) -> None:
+        """Prune old results; render the new pages and the site index once."""
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+        )
+
+        context = self.context
+        prune_results(context)
+        try:
+            context.build_data_docs(
+                site_names=[DATA_DOCS_SITE],
+                resource_identifiers=[
+                    *{ExpectationSuiteIdentifier(name=suite) for suite in self.suites},
+                    *self.keys,
+                ],
+            )
+            for outcome, key in zip(self.outcomes, self.keys, strict=True):
+                urls = context.get_docs_sites_urls(
+                    resource_identifier=key, site_name=DATA_DOCS_SITE
+                )
+                outcome.docs_url = urls[0]["site_url"] if urls else None
+        except Exception:  # Data Docs are a report: never let them fail a check
+            log.exception("could not render GX Data Docs into %s", data_docs_dir(self.warehouse))
+
+
 def run_suites(
     runs: list[SuiteRun], warehouse: Path | str, run_name: str = "manual"
 ) -> list[SuiteOutcome]:
     """Validate each frame against its suite; store the results and update Data Docs."""
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-        ValidationResultIdentifier,
-    )
-
-    context = make_context(warehouse)
-    source = context.data_sources.add_pandas(DATASOURCE)
-    run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
-    assets: dict[str, Any] = {}
-    outcomes: list[SuiteOutcome] = []
-    keys: list[Any] = []
-    for run in runs:
-        if run.asset not in assets:
-            assets[run.asset] = source.add_dataframe_asset(run.asset)
-        batch = assets[run.asset].add_batch_definition_whole_dataframe(run.suite)
-        suite = context.suites.add_or_update(
-            gx.ExpectationSuite(name=run.suite, expectations=[e.build() for e in run.expectations])
-        )
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=run.suite, data=batch, suite=suite)
-        )
-        result_format: dict[str, Any] = {
-            "result_format": "SUMMARY",
-            "partial_unexpected_count": SAMPLE_ROWS,
-        }
-        if run.index_columns:
-            result_format["unexpected_index_column_names"] = list(run.index_columns)
-            result_format["return_unexpected_index_query"] = False
-        result = validation.run(
-            batch_parameters={"dataframe": run.frame}, result_format=result_format, run_id=run_id
-        )
-        key = ValidationResultIdentifier(
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=run.suite),
-            run_id=run_id,
-            batch_identifier=result.batch_id,
-        )
-        keys.append(key)
-        outcomes.append(_outcome(run, result))
-    prune_results(context)
-    try:
-        context.build_data_docs(
-            site_names=[DATA_DOCS_SITE],
-            resource_identifiers=[
-                *{ExpectationSuiteIdentifier(name=run.suite) for run in runs},
-                *keys,
-            ],
-        )
-        for outcome, key in zip(outcomes, keys, strict=True):
-            urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DATA_DOCS_SITE)
-            outcome.docs_url = urls[0]["site_url"] if urls else None
-    except Exception:  # Data Docs are a report: never let them fail a check
-        log.exception("could not render GX Data Docs into %s", data_docs_dir(warehouse))
+    gx_run = GxRun(warehouse, run_name)
+    outcomes = gx_run.validate(runs)
+    gx_run.finish()
     return outcomes
 
 

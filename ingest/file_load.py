@@ -14,6 +14,7 @@ path (``ingest/policeuk_batch.py``) sends every file it cannot take through here
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from ingest.ledger import FileResult
 from ingest.readers import quote_ident, sql_literal, staged_file
 from ingest.redact import mask_refs, one_line
 from ingest.schema import LOAD_METADATA
-from ingest.validate import build_rules, check_rules, check_unique, typed_expr
+from ingest.validate import build_rules, check_rules, check_unique, typed_columns, typed_expr
 
 log = logging.getLogger("csp.ingest")
 
@@ -205,13 +206,29 @@ class FileLoader:
             rows_read = self.con.execute("select count(*) from _in").fetchone()[0]
             if rows_read == 0:
                 raise IngestError(display, "the file has a header but no data rows", row=2)
-            check_rules(self.con, build_rules(feed, present, self.today), display, headers)
-            check_unique(self.con, feed, present, display, headers)
-            load_id = load_id or ledger.next_load_id(self.con)
-            loaded_at = ledger.now()
-            self.insert(
-                feed, present, str(load_id), sql_literal(display), sql_literal(sha), loaded_at
-            )
+            # each column cleaned and typed once, for the rules and for the insert
+            query, values = typed_columns(feed, present)
+            self.con.execute(f"create or replace temp table _typed as {query}")
+            try:
+                rules = build_rules(feed, present, self.today, values=values)
+                check_rules(self.con, rules, display, headers, source="_typed")
+                check_unique(self.con, feed, present, display, headers)
+                load_id = load_id or ledger.next_load_id(self.con)
+                loaded_at = ledger.now()
+                self.insert(
+                    feed,
+                    present,
+                    str(load_id),
+                    sql_literal(display),
+                    sql_literal(sha),
+                    loaded_at,
+                    source="_typed",
+                    source_row="_typed._source_row",
+                    values={c: f"_typed.{typed}" for c, (_, typed) in values.items()},
+                )
+            finally:
+                with suppress(duckdb.Error):  # an aborted transaction drops it anyway
+                    self.con.execute("drop table if exists _typed")
         period_start, period_end, scope, rows = self.con.execute(
             period_sql(feed, "_load_id = ?"), [load_id]
         ).fetchone()

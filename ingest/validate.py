@@ -225,19 +225,46 @@ def catalogue_rule(measure: str, series: str) -> Rule:
     )
 
 
+def typed_columns(feed: Feed, present: dict[str, str], source: str = "_in") -> tuple[str, dict]:
+    """A query over ``source`` with each present column cleaned (``_c_<name>``) and typed
+    (``_t_<name>``) once, and ``values`` for :func:`build_rules` and the insert.
+
+    The rules and the insert then name short columns instead of repeating each column's
+    cleaning and typing SQL in every rule: DuckDB's planner (binding and its common
+    subexpression pass) costs time in proportion to the SQL's size, and on a small file
+    that planning, not the scan, was most of the load (docs/performance.md).
+    """
+    clean = {c: quote_ident(f"_c_{c}") for c in present}
+    typed = {c: quote_ident(f"_t_{c}") for c in present}
+    cleaned = "".join(
+        f", {clean_text(quote_ident(name))} as {clean[c]}" for c, name in present.items()
+    )
+    typing = "".join(f", {typed_value(feed.column(c), clean[c])} as {typed[c]}" for c in present)
+    query = f"select *{typing} from (select _source_row{cleaned} from {source})"
+    return query, {c: (clean[c], typed[c]) for c in present}
+
+
 def check_rules(
-    con: duckdb.DuckDBPyConnection, rules: list[Rule], display: str, headers: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    rules: list[Rule],
+    display: str,
+    headers: dict[str, str],
+    source: str = "_in",
 ) -> None:
-    """Run every rule in one scan; raise IngestErrors listing each broken rule."""
+    """Run every rule in one scan of ``source``; raise IngestErrors listing each broken
+    rule."""
     if not rules:
         return
-    selects = []
+    # each condition and value written once, in the inner query (a smaller plan)
+    inner, selects = ["_source_row"], []
     for i, rule in enumerate(rules):
-        cond = f"coalesce({rule.condition}, false)"
-        selects.append(f"count(*) filter (where {cond}) as n{i}")
-        selects.append(f"min(_source_row) filter (where {cond}) as r{i}")
-        selects.append(f"arg_min({rule.value}, _source_row) filter (where {cond}) as v{i}")
-    result = con.execute(f"select {', '.join(selects)} from _in").fetchone()
+        inner += [f"coalesce({rule.condition}, false) as _b{i}", f"{rule.value} as _v{i}"]
+        selects.append(f"count(*) filter (where _b{i}) as n{i}")
+        selects.append(f"min(_source_row) filter (where _b{i}) as r{i}")
+        selects.append(f"arg_min(_v{i}, _source_row) filter (where _b{i}) as v{i}")
+    result = con.execute(
+        f"select {', '.join(selects)} from (select {', '.join(inner)} from {source})"
+    ).fetchone()
     errors = []
     for i, rule in enumerate(rules):
         count, row, value = result[3 * i : 3 * i + 3]

@@ -14,7 +14,8 @@ Where alerts come from:
   failed blocking checks of a run that still succeeded);
 - rejected files: the sensor ``alert_on_rejected_files`` reads ``raw.load_log``
   read-only (skipping a tick while a writer holds the file) and alerts each rejected
-  ledger row once; the alerts log is the record of what was alerted;
+  file (name and sha256) once, however many ledger rows or rebuilt warehouses record it;
+  the alerts log is the record of what was alerted;
 - ``make run`` (in-process, no daemon): ``alert_run_result(result)`` at the end of
   ``orchestration/run.py`` does the same for its run.
 
@@ -188,12 +189,12 @@ def _alerted_rejections(path: Path) -> set[tuple[int, str]]:
             except json.JSONDecodeError:
                 continue
             if row.get("kind") == "rejected_file":
-                seen.add((row.get("load_id"), row.get("sha256")))
+                seen.add((row.get("file_name"), row.get("sha256")))
     return seen
 
 
 def rejected_file_alerts(warehouse: Path | str) -> list[Alert]:
-    """One alert per rejected ledger row not yet in the alerts log.  Opens the warehouse
+    """One alert per rejected file (name and sha256) not yet in the alerts log.  Opens the warehouse
     read-only; raises ``duckdb.Error`` while a writer holds it."""
     if not Path(warehouse).exists():
         return []
@@ -210,8 +211,11 @@ def rejected_file_alerts(warehouse: Path | str) -> list[Alert]:
     seen = _alerted_rejections(alerts_log_path(warehouse))
     alerts = []
     for load_id, feed, file_name, sha256, received_at, error in rows:
-        if (load_id, sha256) in seen:
+        # once per file (name and bytes), not per ledger row: a warehouse rebuilt from
+        # the landing folder (re-keying, recovery) records the same file under a new id
+        if (file_name, sha256) in seen:
             continue
+        seen.add((file_name, sha256))
         text = (
             f"The file {file_name} (feed {feed or 'none'}) was rejected and nothing of it"
             f" was loaded.\n\n{error}\n\nAsk the agency for a corrected file and drop it in"

@@ -110,6 +110,17 @@ def test_rejected_file_is_emailed_once(inbox, settings, deliver, ingest):
         alert_on_rejected_files(context)
     assert len(inbox.messages) == 1 and len(_log(settings)) == 1  # alerted once
 
+    # the warehouse rebuilt from the landing folder: the same file under another load id
+    first_id = line["load_id"]
+    for path in settings.warehouse.parent.glob(settings.warehouse.name + "*"):
+        path.unlink()
+    (settings.landing / "idva_referrals" / "q3.csv").unlink()
+    again = next(r for r in ingest() if r.status == "rejected")
+    assert again.load_id != first_id
+    with dg.build_sensor_context() as context:
+        alert_on_rejected_files(context)
+    assert len(inbox.messages) == 1 and len(_log(settings)) == 1  # the same file: no alert
+
     deliver("idva_referrals/q4-bad.csv", csv_text(IDVA_HEADER, bad[:1]))
     ingest()
     with writer_holding(settings.warehouse):

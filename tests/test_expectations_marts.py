@@ -159,7 +159,7 @@ def test_missing_returns_warn_and_are_listed_by_series_quarter_and_agency(settin
     assert evaluation.metadata["missing_returns_count"].value == 2
     assert evaluation.description == (
         "2 returns due by the as-of date not received complete and on time"
-        " (1 late, 1 missing), listed in `missing_returns`"
+        " (1 Late, 1 Missing), listed in `missing_returns`"  # the data_status seed's labels
     )
     by_agency = evaluation.metadata["missing_returns_by_owner"].value
     assert "| owning agency | returns | late | missing |" in by_agency
