@@ -8,17 +8,13 @@ contract and volume checks, the dbt tests and the mart suites.  Then:
 - every blocking check passes; the missing-returns check warns and lists exactly the
   return statuses of the published 2016/17 report (``published_figures.csv``);
 - the asset graph is one connected graph from the ingest assets to the marts;
-- a bad IDVA extract costs only its own series: the run succeeds with a warning, every
-  asset is rebuilt, the IDVA quarter it would have fed is `rejected` and every other
-  figure is unchanged; the agency's corrected file clears it on the next run.
-  This last test changes the module's landing folder, so it runs last.
+- (a bad delivery costing only its own series, and the corrected file clearing it, is
+  tests/test_isolation.py, on the same clean build).
 """
 
 import csv
-import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -28,8 +24,6 @@ from dagster._serdes import deserialize_value, serialize_value
 
 from tests.conftest import (
     DESIGN,
-    IDVA_HEADER,
-    csv_text,
     parse_manifest_if_stale,
     session_cache,
 )
@@ -134,12 +128,6 @@ def graph(tmp_path_factory: pytest.TempPathFactory):
         parse_manifest_if_stale()
         first = clean_graph(tmp_path_factory, root)
         yield Graph(root, root / "landing", root / "warehouse.duckdb", first)
-
-
-def deliver(path: Path, text: str, mtime: float) -> None:
-    """A file dropped in the landing folder at ``mtime`` (its delivery time)."""
-    path.write_text(text, encoding="utf-8")
-    os.utime(path, (mtime, mtime))
 
 
 def evaluations(result) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
@@ -315,66 +303,3 @@ def test_one_connected_graph_from_landing_feeds_to_marts() -> None:
 
 def _staging(keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
     return {k for k in keys if k.path[0] == "staging"}
-
-
-# -- a bad file costs only its own series; the corrected file clears it (changes the landing: last)
-
-
-def idva_quarters(graph: Graph) -> dict[tuple, tuple]:
-    return {
-        row[:3]: row[3:]
-        for row in graph.query(
-            "select measure_id, series, quarter_key, data_status, value"
-            " from marts.fct_measure_quarter order by all"
-        )
-    }
-
-
-def test_bad_idva_file_costs_only_its_series_and_a_corrected_file_clears_it(graph: Graph) -> None:
-    before = idva_quarters(graph)
-    assert before[("6.4", "referrals", 20161)][0] == "missing"
-    # IDVA 2016/17 Q1 was never delivered; it arrives now (before the as-of date), broken
-    rows = [
-        "LATE-001,05/05/2016,CL-L1,high,worked_with,engaged,Y",
-        "LATE-002,06/05/2016,CL-L2,medium,worked_with,maybe,N",
-    ]
-    folder = graph.landing / "idva_referrals"
-    arrived = datetime(2017, 5, 1, 9, 0).timestamp()
-    deliver(folder / "idva_2016-17_Q1_late.csv", csv_text(IDVA_HEADER, rows), arrived)
-    bad = materialize_all(graph.landing, graph.warehouse)
-    assert bad.success  # a rejected file is a warning, never a failed run
-    checks = evaluations(bad)
-    assert checks[("raw/idva_referrals", "contract")].passed
-    warn = checks[("raw/idva_referrals", "rejected_files")]
-    assert not warn.passed and warn.severity == dg.AssetCheckSeverity.WARN
-    outstanding = warn.metadata["outstanding_rejected_files"].value
-    assert "idva_referrals/idva_2016-17_Q1_late.csv" in outstanding
-    assert "row 3" in outstanding and "column 'engagement'" in outstanding
-    # everything downstream is rebuilt and published
-    assert {"staging/stg_idva__referrals", "marts/fct_measure_quarter", "serving"} <= materialized(
-        bad
-    )
-    after = idva_quarters(graph)
-    idva_q1 = {k for k in after if k[0] == "6.4" and k[2] == 20161}
-    assert len(idva_q1) == 3
-    for key, (status, value) in after.items():
-        if key in idva_q1:
-            assert (status, value) == ("rejected", None), key
-        else:
-            assert (status, value) == before[key], key
-    [(file_name,)] = graph.query(
-        "select distinct rejected_file from marts.fct_missing_returns where status = 'rejected'"
-    )
-    assert file_name == "idva_referrals/idva_2016-17_Q1_late.csv"
-
-    rows[1] = rows[1].replace("maybe", "declined")
-    deliver(folder / "idva_2016-17_Q1_corrected.csv", csv_text(IDVA_HEADER, rows), arrived + 3600)
-    good = materialize_all(
-        graph.landing, graph.warehouse, dg.AssetSelection.assets(IDVA).downstream()
-    )
-    assert good.success
-    checks = evaluations(good)
-    cleared = checks[("raw/idva_referrals", "rejected_files")]
-    assert cleared.passed and cleared.metadata["rejected_files_resolved"].value == 1
-    assert checks[("marts/fct_measure_quarter", "a_figure_row_for_every_spine_quarter")].passed
-    assert all(idva_quarters(graph)[key][0] != "rejected" for key in idva_q1)

@@ -5,10 +5,11 @@ every unpartitioned asset and check of the code location (ingest, dbt, GX checks
 serving copy, chase lists):
 
 - *clean*: the sample as it is (the session's clean graph build, ``tests.test_graph.clean_graph``);
-- *bad*: a fresh warehouse, the sample plus three rejected re-sends of 2016/17 Q3 — a
+- *bad*: a fresh warehouse, the sample plus four rejected re-sends of 2016/17 Q3 — a
   police ASB extract for December (a date that is not a date), the council's MAASBT
-  quarter (the same) and Probation's partner return with quarter ``Q5`` (its period cannot
-  be read, so it covers the quarter that had ended when it arrived).
+  quarter (the same), the DA service's IDVA quarter (an engagement value outside the
+  allowed set) and Probation's partner return with quarter ``Q5`` (its period cannot be
+  read, so it covers the quarter that had ended when it arrived).
 
 The bad run succeeds with a WARN ``rejected_files`` check per feed, publishes marts and
 the serving copy, and renders the report; only the series-quarters the bad files would
@@ -46,6 +47,7 @@ CORRECTED = datetime(2017, 1, 18, 9, 0).timestamp()
 POLICE = "police_asb_incidents/asb_incidents_2016-12_resend.csv"
 COUNCIL = "maasbt_service_requests/MAASBT_service_requests_2016-17_Q3_v2.csv"
 PARTNER = "partner_returns/probation_return_2016-17_Q3_v2.csv"
+IDVA = "idva_referrals/idva_referrals_2016-17_Q3_v2.csv"
 BAD = {
     POLICE: (
         "police_asb_incidents/asb_incidents_2016-12.csv",
@@ -58,7 +60,18 @@ BAD = {
         b"SR-2016-30001,99/10/2016",
     ),
     PARTNER: ("partner_returns/probation_return_2016-17_Q3.csv", b",Q3,", b",Q5,"),
+    IDVA: (
+        "idva_referrals/idva_referrals_2016-17_Q3.csv",
+        b"worked_with,engaged,",
+        b"worked_with,maybe,",
+    ),
 }
+REJECTED_FEEDS = (
+    ("police_asb_incidents", POLICE),
+    ("maasbt_service_requests", COUNCIL),
+    ("partner_returns", PARTNER),
+    ("idva_referrals", IDVA),
+)
 HOME = "E06000004"
 
 
@@ -126,17 +139,17 @@ def test_a_bad_delivery_costs_only_its_own_series(runs) -> None:
     assert clean.success and bad.success
     checks = evaluations(bad)
     # the rejected files warn, never block: the contract checks pass, marts are published
-    for feed, name in (
-        ("police_asb_incidents", POLICE),
-        ("maasbt_service_requests", COUNCIL),
-        ("partner_returns", PARTNER),
-    ):
+    for feed, name in REJECTED_FEEDS:
         assert checks[(f"raw/{feed}", "contract")].passed
         warn = checks[(f"raw/{feed}", "rejected_files")]
         assert not warn.passed and warn.severity == dg.AssetCheckSeverity.WARN
         assert name in warn.metadata["outstanding_rejected_files"].value
     assert "row 2" in checks[("raw/police_asb_incidents", "rejected_files")].description
-    assert checks[("raw/idva_referrals", "rejected_files")].passed
+    # a value outside the allowed set: the file, row and column are named
+    idva = checks[("raw/idva_referrals", "rejected_files")].metadata
+    assert "row 3" in idva["outstanding_rejected_files"].value
+    assert "column 'engagement'" in idva["outstanding_rejected_files"].value
+    assert checks[("raw/marac_cases", "rejected_files")].passed
     assert {"marts/fct_measure_quarter", "marts/fct_missing_returns", "serving"} <= materialized(
         bad
     )
@@ -153,6 +166,13 @@ def test_a_bad_delivery_costs_only_its_own_series(runs) -> None:
     # Probation's return (period unreadable -> the quarter ended when it arrived): its series
     # only, not the other agencies' partner returns
     assert rejected[(home, "3.1", "completions", *q3)] == PARTNER
+    # the IDVA quarter: the three IDVA series, not MARAC's (the same agency, another feed)
+    assert {key[1:3] for key, name in rejected.items() if name == IDVA} == {
+        ("6.4", "referrals"),
+        ("6.4", "engaged_pct"),
+        ("6.4", "worked_with_after_assessment_pct"),
+    }
+    assert (home, "6.2", "victims_engaging", *q3) not in rejected
     assert (home, "6.1", "total", *q3) not in rejected
     assert not any(key[3:] != q3 for key in rejected)
 
@@ -206,7 +226,7 @@ def test_corrected_files_clear_it_on_the_next_run(runs) -> None:
     again = materialize_all(landing, BAD_WH(root))
     assert again.success
     checks = evaluations(again)
-    for feed in ("police_asb_incidents", "maasbt_service_requests", "partner_returns"):
+    for feed, _ in REJECTED_FEEDS:
         check = checks[(f"raw/{feed}", "rejected_files")]
         assert check.passed, check.description
         assert check.metadata["rejected_files_resolved"].value == 1
