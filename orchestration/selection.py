@@ -22,9 +22,6 @@ class Subset:
     assets: frozenset[dg.AssetKey]
     checks: frozenset[dg.AssetCheckKey]
 
-    def describe(self) -> str:
-        return f"{len(self.assets)} assets and {len(self.checks)} checks"
-
 
 def nightly_subset(job: dg.JobDefinition, asset_graph, plan) -> Subset | None:
     """The part of the resolved nightly ``job`` that ``plan`` needs, or None for all of it."""
@@ -53,16 +50,16 @@ def nightly_request(context, plan, **request) -> dg.RunRequest:
     right, only slower."""
     from orchestration.run import NIGHTLY
 
+    tags = {**request.pop("tags", {}), "csp/plan": plan.describe()[:200]}
     if plan.full or plan.skip:
-        return dg.RunRequest(**request)
+        return dg.RunRequest(**request, tags=tags)
     try:
         repository = context.repository_def
     except dg.DagsterInvariantViolationError:
         repository = None
     if repository is None:
-        return dg.RunRequest(**request)
+        return dg.RunRequest(**request, tags=tags)
     subset = nightly_subset(repository.get_job(NIGHTLY), repository.asset_graph, plan)
-    tags = {**request.pop("tags", {}), "csp/plan": plan.describe()[:200]}
     return dg.RunRequest(
         **request,
         tags=tags,
