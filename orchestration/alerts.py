@@ -178,7 +178,7 @@ def run_alerts(
     return []
 
 
-def _alerted_rejections(path: Path) -> set[tuple[int, str]]:
+def _alerted_rejections(path: Path) -> set[tuple[str, str]]:
     if not path.exists():
         return set()
     seen = set()
