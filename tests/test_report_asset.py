@@ -29,11 +29,11 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> SampleReport:
     return sample_report(tmp_path_factory)
 
 
-def test_report_asset_writes_the_quarter_folder(
-    report: SampleReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def published_copy(report: SampleReport, tmp_path: Path):
+    """The session's sample warehouse copied to ``tmp_path/data``, published as of 31 May
+    2017, with the resource and an instance that knows the report's quarters."""
     from orchestration.publish import publish_marts
-    from orchestration.report_assets import add_report_quarters, quarterly_report
+    from orchestration.report_assets import add_report_quarters
     from orchestration.resources import WarehouseSettings
 
     warehouse = tmp_path / "data" / "warehouse.duckdb"
@@ -43,6 +43,15 @@ def test_report_asset_writes_the_quarter_folder(
     resource = WarehouseSettings(warehouse=str(warehouse), as_of="2017-05-31", area="E06000004")
     instance = dg.DagsterInstance.ephemeral()
     add_report_quarters(instance, date(2017, 5, 31))
+    return resource, instance
+
+
+def test_report_asset_writes_the_quarter_folder(
+    report: SampleReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.report_assets import quarterly_report
+
+    resource, instance = published_copy(report, tmp_path)
     result = dg.materialize(
         [quarterly_report],
         partition_key="2016-17-Q4",
@@ -66,18 +75,10 @@ def test_report_asset_writes_the_quarter_folder(
 def test_a_range_of_quarters_is_one_run(
     report: SampleReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from orchestration.publish import publish_marts
-    from orchestration.report_assets import add_report_quarters, quarterly_report
-    from orchestration.resources import WarehouseSettings
+    from orchestration.report_assets import quarterly_report
 
     assert quarterly_report.backfill_policy == dg.BackfillPolicy.single_run()
-    warehouse = tmp_path / "data" / "warehouse.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy(report.build.warehouse, warehouse)
-    publish_marts(warehouse, as_of=date(2017, 5, 31))
-    resource = WarehouseSettings(warehouse=str(warehouse), as_of="2017-05-31", area="E06000004")
-    instance = dg.DagsterInstance.ephemeral()
-    add_report_quarters(instance, date(2017, 5, 31))
+    resource, instance = published_copy(report, tmp_path)
     result = dg.materialize(
         [quarterly_report],
         resources={"warehouse": resource},
