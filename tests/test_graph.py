@@ -14,6 +14,8 @@ contract and volume checks, the dbt tests and the mart suites.  Then:
 
 import csv
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,12 +122,19 @@ def clean_graph(factory: pytest.TempPathFactory, root: Path) -> dg.ExecuteInProc
     return dg.ExecuteInProcessResult(events, run, None, job_def=None)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def graph(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("graph")
+@contextmanager
+def graph_env(root: Path) -> Iterator[None]:
+    """A module's graph runs in ``root`` (``sample_env``), with a current dbt manifest."""
     with pytest.MonkeyPatch.context() as mp:
         sample_env(mp, root)
         parse_manifest_if_stale()
+        yield
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("graph")
+    with graph_env(root):
         first = clean_graph(tmp_path_factory, root)
         yield Graph(root, root / "landing", root / "warehouse.duckdb", first)
 

@@ -34,10 +34,9 @@ from tests.test_graph import (
     REPORT_YEAR,
     clean_graph,
     evaluations,
+    graph_env,
     materialize_all,
     materialized,
-    parse_manifest_if_stale,
-    sample_env,
 )
 
 pytestmark = pytest.mark.slow
@@ -102,9 +101,7 @@ def deliver_bytes(path: Path, data: bytes, mtime: float) -> None:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("isolation")
-    with pytest.MonkeyPatch.context() as mp:
-        sample_env(mp, root)
-        parse_manifest_if_stale()
+    with graph_env(root):
         bad_landing = root / "bad"
         BAD_WH(root).parent.mkdir()
         # the clean run: the session's clean graph build (the same materialize_all)
