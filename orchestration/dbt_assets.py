@@ -33,13 +33,15 @@ orchestration/recovery.py keeps the newest few.
 
 import contextlib
 import errno
+import importlib.metadata
 import json
 import logging
 import os
 import re
 import shutil
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,7 @@ from dagster_dbt import (
     dbt_assets,
     get_asset_key_for_model,
 )
+from packaging import version
 
 from ingest.config import Settings
 from ingest.warehouse_file import DiskFull, is_no_space, memory_limit, no_space_message
@@ -265,6 +268,36 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
-dbt_resource = DbtCliResource(project_dir=csp_dbt_project, dbt_executable=dbt_executable())
+class CspDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt resource without two things it does before every invocation
+    that this project has no use for (1.5 s and 1.5-2 s of a sample build's fixed cost,
+    py-spy, docs/performance.md):
 
-__all__ = ["CspDbtTranslator", "csp_dbt_assets", "csp_dbt_project", "dbt_resource"]
+    - ``dbt --version`` in a subprocess (a whole dbt start-up) to learn whether the dbt
+      executable is dbt Core or the Fusion engine. The executable is the dbt beside this
+      interpreter (``dbt_executable``), so its version is the installed ``dbt-core``
+      package's; any other executable is still asked.
+    - A dbt Core adapter in this process (dbt's imports, the profile, every macro), which
+      dagster-dbt uses only for ``fetch_row_counts`` and ``fetch_column_metadata``. This
+      project uses neither: the dbt child holds the DuckDB file while it builds, and the
+      marts' row counts are read after it (orchestration/dbt_output.py)."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return DbtCliResource._cli_version.func(self)
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        return None
+
+
+dbt_resource = CspDbtCliResource(project_dir=csp_dbt_project, dbt_executable=dbt_executable())
+
+__all__ = [
+    "CspDbtCliResource",
+    "CspDbtTranslator",
+    "csp_dbt_assets",
+    "csp_dbt_project",
+    "dbt_resource",
+]

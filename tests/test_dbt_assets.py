@@ -91,15 +91,28 @@ def test_dbt_assets_lineage_groups_and_checks() -> None:
 def test_dagster_materialises_a_dbt_selection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A subset through Dagster: seeds, the area and a dimension, with their checks."""
-    from orchestration.dbt_assets import csp_dbt_assets, dbt_resource
+    """A subset through Dagster: seeds, the area and a dimension, with their checks.
+    The resource starts no ``dbt --version`` child before the build (CspDbtCliResource)."""
+    import dagster_dbt.core.resource
+
+    from orchestration.dbt_assets import (
+        CspDbtCliResource,
+        csp_dbt_assets,
+        csp_dbt_project,
+        dbt_executable,
+    )
     from orchestration.resources import WarehouseSettings
 
+    def no_child(command, *args, **kwargs):
+        raise AssertionError(f"dbt started before the build: {command}")
+
+    monkeypatch.setattr(dagster_dbt.core.resource, "check_output", no_child)
     warehouse = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
     monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
     resources = {
-        "dbt": dbt_resource,
+        # a new resource: nothing cached from an earlier test in this process
+        "dbt": CspDbtCliResource(project_dir=csp_dbt_project, dbt_executable=dbt_executable()),
         "warehouse": WarehouseSettings(
             warehouse=str(warehouse),
             landing=str(tmp_path),
