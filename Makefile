@@ -12,10 +12,13 @@ export PYTHONPATH := $(CURDIR)
 run: $(STAMP) manifest $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m orchestration.run $(if $(FULL),--full)
 
-# two pytest-xdist workers, a file per worker at a time (tests/conftest.py): the 2 cores
+# two pytest-xdist workers, a file per worker at a time, the longest files first
+# (tests/conftest.py, tests/durations.py): the 2 cores. The JUnit report refreshes the
+# durations: .venv/bin/python -m tests.durations data/test-results.xml
 TEST_WORKERS ?= 2
 test: $(STAMP) manifest lint postgres-binaries chromium
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder \
+		--junitxml=data/test-results.xml
 
 # Debian's PostgreSQL server binaries: the tests start their own server with them
 postgres-binaries:

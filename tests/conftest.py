@@ -22,6 +22,7 @@ from filelock import FileLock
 
 from ingest.config import Settings
 from ingest.loader import FileResult, ingest_landing
+from tests import durations
 
 # Test files are written a moment before they are loaded: no settling wait, unless a test
 # sets Settings.settle_seconds itself (tests/test_ingest_settle.py). Set before any
@@ -47,13 +48,21 @@ if _WORKER and os.environ.get("DAGSTER_HOME"):
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On xdist workers, the files with a ``slow`` or ``faults`` test come first (each
-    file's own order kept), so ``--dist loadfile`` starts the longest work first."""
+    """On xdist workers, the longest files come first (each file's own order kept): the
+    files with a ``slow`` or ``faults`` test, then the rest, each by its seconds in a
+    recent run (tests/durations.py), longest first. ``make test`` passes
+    ``--no-loadscope-reorder``, or xdist would reorder the files by their number of tests
+    and start the long files with few tests (the kill chain, the partial-run proof) last."""
     if not _WORKER:
         return
     heavy = {item.path for item in items if item.get_closest_marker("slow")}
     heavy |= {item.path for item in items if item.get_closest_marker("faults")}
-    items.sort(key=lambda item: item.path not in heavy)  # stable: order within a file kept
+    seconds = durations.load()
+
+    def order(item: pytest.Item) -> tuple[bool, float]:
+        return item.path not in heavy, -seconds.get(item.path.relative_to(REPO).as_posix(), 0)
+
+    items.sort(key=order)  # stable: the order within a file is kept
 
 
 def session_cache(
