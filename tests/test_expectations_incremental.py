@@ -6,11 +6,9 @@ Split from tests/test_expectations.py (its helpers and environment are shared).
 """
 
 import time
-from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 
 from expectations.feed_suites import validate_feed
 from expectations.runner import expect
@@ -223,13 +221,11 @@ def test_national_policeuk_volume_is_checked_without_the_table_in_pandas(setting
 # -- the whole sample -----------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_full_sample_passes_every_contract_check(settings):
-    pytest.importorskip("ingest.sample_data")
-    from ingest.sample_data import generate
+def test_full_sample_passes_every_contract_check(tmp_path_factory):
+    """The session's clean nightly run of the whole sample (tests/test_graph.py)."""
+    from tests.test_graph import clean_graph_run
 
-    generate(Path(settings.landing))
-    result = materialize(settings, feeds=tuple(FEEDS), extra=[])
+    result = clean_graph_run(tmp_path_factory)
     assert result.success
     checks = evaluations(result)
     contracts = {feed: c for (feed, name), c in checks.items() if name == CONTRACT}

@@ -1,9 +1,12 @@
 """The whole Dagster graph on the sample data: landing -> raw -> staging -> marts, checks included.
 
-Once per module the sample landing folder is generated into a temporary folder and every
-(unpartitioned) asset of ``orchestration.definitions.defs`` is materialised with
-``dagster.materialize`` into a temporary DuckDB file, with every asset check: the feed
-contract and volume checks, the dbt tests and the mart suites.  Then:
+Once per session the sample landing folder is generated into a temporary folder and run
+through ``make run``'s entry point (``python -m orchestration.run``, a subprocess with its
+own warehouse and ``DAGSTER_HOME``): the nightly job materialises every (unpartitioned)
+asset of ``orchestration.definitions.defs`` with every asset check (the feed contract and
+volume checks, the dbt tests and the mart suites), then the quarterly report. The run's
+events are read back from the Dagster instance and its console is kept
+(tests/test_run.py checks that it is quiet). Then:
 
 - every blocking check passes; the missing-returns check warns and lists exactly the
   return statuses of the published 2016/17 report (``published_figures.csv``);
@@ -13,7 +16,10 @@ contract and volume checks, the dbt tests and the mart suites.  Then:
 """
 
 import csv
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,26 +105,70 @@ def sample_env(mp: pytest.MonkeyPatch, root: Path) -> None:
 
 
 def _build_clean_graph(folder: Path) -> None:
+    """``make run`` on the sample: the console, and the nightly run with its events."""
+    from ingest.config import SAMPLE_MARKER
     from ingest.sample_data import generate
 
-    with pytest.MonkeyPatch.context() as mp:
-        sample_env(mp, folder)
-        parse_manifest_if_stale()
-        generate(folder / "landing")
-        result = materialize_all(folder / "landing", folder / "warehouse.duckdb")
+    parse_manifest_if_stale()
+    landing, home = folder / "landing", folder / "dagster_home"
+    generate(landing)
+    (landing / SAMPLE_MARKER).unlink()  # outside the default folder it would be stray
+    home.mkdir()
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "DAGSTER_HOME": str(home),
+        "CSP_LANDING": str(landing),
+        "CSP_WAREHOUSE": str(folder / "warehouse.duckdb"),
+        "CSP_AS_OF": AS_OF,
+        "CSP_AREA": AREA,
+        "CSP_SETTLE_SECONDS": "0",
+        "DBT_TARGET_PATH": str(folder / "target"),
+        "DBT_LOG_PATH": str(folder / "logs"),
+    }
+    for name in ("CSP_VOLUME_TOLERANCE", "CSP_PSEUDONYM_KEY", "CSP_LOG_LEVEL"):
+        env.pop(name, None)  # no user settings: the demo key, as the isolation runs use
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.run"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    (folder / CONSOLE).write_text(done.stdout + done.stderr, encoding="utf-8")
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    instance = dg.DagsterInstance.from_config(str(home))
+    [run] = instance.get_runs(filters=dg.RunsFilter(job_name="csp_nightly"))
+    events = [entry.dagster_event for entry in instance.all_logs(run.run_id)]
     # the run and its events, as Dagster serialises them to its event log
-    (folder / "run.json").write_text(serialize_value([result.dagster_run, result.all_events]))
+    (folder / "run.json").write_text(serialize_value([run, [e for e in events if e]]))
+
+
+CONSOLE = "console.txt"
+
+
+def clean_graph_cache(factory: pytest.TempPathFactory) -> Path:
+    """The session's clean graph build (``_build_clean_graph``); never written to."""
+    return session_cache(factory, "graph_sample", _build_clean_graph)
 
 
 def clean_graph(factory: pytest.TempPathFactory, root: Path) -> dg.ExecuteInProcessResult:
-    """The whole graph materialised on the clean sample (``materialize_all``, as of
-    2017-05-31 for E06000004), once per session (``tests.conftest.session_cache``): copied
-    into ``root`` (landing/, warehouse.duckdb and what the run wrote beside it). Returns
-    that run's result, rebuilt from its recorded run and events."""
-    cache = session_cache(factory, "graph_sample", _build_clean_graph)
-    skip = shutil.ignore_patterns("run.json", "target", "logs", ".built")
-    shutil.copytree(cache, root, dirs_exist_ok=True, ignore=skip)
-    run, events = deserialize_value((cache / "run.json").read_text())
+    """The whole graph materialised on the clean sample (the nightly job of ``make run``,
+    as of 2017-05-31 for E06000004), once per session (``tests.conftest.session_cache``):
+    copied into ``root`` (landing/, warehouse.duckdb and what the run wrote beside it).
+    Returns that run's result, rebuilt from its recorded run and events."""
+    skip = shutil.ignore_patterns(
+        "run.json", CONSOLE, "dagster_home", "target", "logs", ".built", "*.last_build.json"
+    )
+    shutil.copytree(clean_graph_cache(factory), root, dirs_exist_ok=True, ignore=skip)
+    return clean_graph_run(factory)
+
+
+def clean_graph_run(factory: pytest.TempPathFactory) -> dg.ExecuteInProcessResult:
+    """The clean graph build's nightly run, rebuilt from its recorded run and events."""
+    run, events = deserialize_value((clean_graph_cache(factory) / "run.json").read_text())
     return dg.ExecuteInProcessResult(events, run, None, job_def=None)  # type: ignore[arg-type]
 
 

@@ -36,11 +36,13 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from ingest.config import Settings
 from orchestration.publish import (
     MART_KEYS,
     SERVING_KEY,
     parquet_folder,
     publish_marts,
+    record_published_build,
     serving_path,
 )
 from tests.test_dbt_marts import AREA, AS_OF, sample_build
@@ -113,6 +115,7 @@ def make_pipeline(
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.delenv("CSP_PUBLISH_POSTGRES", raising=False)  # a test sets its own
     publish_marts(pipeline.warehouse, as_of=AS_OF, area=AREA[0])
+    record_published_build(Settings.from_env())  # as the serving asset does after it
     return pipeline
 
 
@@ -229,10 +232,17 @@ def test_serving_is_published_by_the_nightly_job_after_every_mart() -> None:
 
 
 def run_nightly(instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
-    """The real nightly job of the code location, in this process."""
+    """The real nightly job of the code location, in this process, as ``make run`` and the
+    daemon run it after a delivery: the new files' feeds and what is downstream of them
+    (``orchestration.run.partial_job`` for ``plan_run``'s plan; the whole job when the
+    plan is a full build)."""
+    from orchestration.changes import plan_run
     from orchestration.definitions import defs
+    from orchestration.run import NIGHTLY, partial_job
 
-    return defs.resolve_job_def("csp_nightly").execute_in_process(
+    plan = plan_run(Settings.from_env())
+    assert plan.skip is None, plan.skip
+    return partial_job(defs, NIGHTLY, plan).execute_in_process(
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
