@@ -196,8 +196,9 @@ def test_screenshot(ui: int, name: str, tmp_path: Path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     png = SHOTS / f"{name}.png"
     png.unlink(missing_ok=True)
-    run_chromium(tmp_path / "profile", budget, size, f"--screenshot={png}", url)
-    dom = run_chromium(tmp_path / "profile", budget, size, "--dump-dom", url).stdout
+    # one page load: headless Chromium writes the screenshot and prints the DOM
+    shot = f"--screenshot={png}"
+    dom = run_chromium(tmp_path / "profile", budget, size, shot, "--dump-dom", url).stdout
     missing = [word for word in words if word not in dom]
     assert not missing, f"{name}: {missing} not on the rendered page (see {png})"
     with Image.open(png) as image:
