@@ -101,7 +101,7 @@ class Run:
             if self.process.poll() is not None:
                 raise AssertionError(f"run ended before the stage was reached:\n{self.output}")
             if time.monotonic() > deadline:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 raise AssertionError(f"stage not reached in {timeout}s:\n{self.output}")
             time.sleep(0.05)
 
@@ -115,7 +115,7 @@ class Run:
         try:
             code = self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)  # the run and its dbt child
             raise AssertionError(f"run did not finish in {timeout:.0f}s:\n{self.output}") from None
         self._reader.join(timeout=5)
         return code, time.monotonic() - self.started

@@ -1,15 +1,16 @@
 """A bad delivery costs only its own series (issue 12, isolation).
 
-Two warehouses on the same sample landing folder, each materialised in-process with
-every unpartitioned asset and check of the code location (ingest, dbt, GX checks,
-serving copy, chase lists):
+Two warehouses on the same sample landing folder, each built with every unpartitioned
+asset and check of the code location (ingest, dbt, GX checks, serving copy, chase lists):
 
-- *clean*: the sample as it is (the session's clean graph build, ``tests.test_graph.clean_graph``);
-- *bad*: a fresh warehouse, the sample plus four rejected re-sends of 2016/17 Q3 — a
-  police ASB extract for December (a date that is not a date), the council's MAASBT
-  quarter (the same), the DA service's IDVA quarter (an engagement value outside the
-  allowed set) and Probation's partner return with quarter ``Q5`` (its period cannot be
-  read, so it covers the quarter that had ended when it arrived).
+- *clean*: the sample as it is (the session's clean graph build, ``make run``'s nightly
+  job, ``tests.test_graph.clean_graph``);
+- *bad*: a fresh warehouse materialised in-process (``materialize_all``), the sample
+  plus four rejected re-sends of 2016/17 Q3 — a police ASB extract for December (a date
+  that is not a date), the council's MAASBT quarter (the same), the DA service's IDVA
+  quarter (an engagement value outside the allowed set) and Probation's partner return
+  with quarter ``Q5`` (its period cannot be read, so it covers the quarter that had
+  ended when it arrived).
 
 The bad run succeeds with a WARN ``rejected_files`` check per feed, publishes marts and
 the serving copy, and renders the report; only the series-quarters the bad files would
@@ -104,7 +105,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
     with graph_env(root):
         bad_landing = root / "bad"
         BAD_WH(root).parent.mkdir()
-        # the clean run: the session's clean graph build (the same materialize_all)
+        # the clean run: the session's clean graph build (make run's nightly job: the
+        # same assets and checks as materialize_all, the same key, as-of date and area)
         clean = clean_graph(tmp_path_factory, CLEAN(root).parent)
         shutil.copytree(CLEAN(root).parent / "landing", bad_landing)
         for name, (good, old, new) in BAD.items():
