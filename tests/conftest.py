@@ -48,9 +48,9 @@ if _WORKER and os.environ.get("DAGSTER_HOME"):
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On xdist workers, the longest files come first (each file's own order kept): the
-    files with a ``slow`` or ``faults`` test, then the rest, each by its seconds in a
-    recent run (tests/durations.py), longest first. ``make test`` passes
+    """On xdist workers, the long files come first (each file's own order kept): the
+    files with a ``slow`` or ``faults`` test, then the rest, each group sorted by the
+    files' seconds in a recent run (tests/durations.py), longest first. ``make test`` passes
     ``--no-loadscope-reorder``, or xdist would reorder the files by their number of tests
     and start the long files with few tests (the kill chain, the partial-run proof) last."""
     if not _WORKER:
